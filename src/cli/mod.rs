@@ -1,0 +1,160 @@
+//! The command line: Helm's global flags on every command, one reporting path for errors,
+//! and thin commands that orchestrate library modules.
+
+mod completion;
+mod env;
+mod report;
+mod version;
+
+pub use report::{CliError, CliResult, Context, ExitCodeError};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status of a command that worked.
+pub const EXIT_OK: u8 = 0;
+/// Exit status of a command that failed (the error is printed on stderr).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status when the command line itself is wrong (unknown flag, missing argument).
+pub const EXIT_USAGE: u8 = 2;
+
+/// A Kubernetes package manager: Helm charts and releases, faster and safer.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pack",
+    version = env!("CARGO_PKG_VERSION"),
+    disable_version_flag = true,
+    propagate_version = true,
+    after_help = "Exit status: 0 success, 1 failure, 2 invalid command line.\n\
+                  Environment: PACK_NAMESPACE, PACK_KUBECONTEXT, PACK_DEBUG, PACK_COLOR, \
+                  PACK_CACHE_HOME, PACK_CONFIG_HOME, PACK_DATA_HOME, KUBECONFIG, NO_COLOR."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts, with Helm's names.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Name of the kubeconfig context to use.
+    #[arg(long, global = true, env = "PACK_KUBECONTEXT", value_name = "NAME")]
+    pub kube_context: Option<String>,
+    /// Namespace scope for this request.
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        env = crate::settings::ENV_NAMESPACE,
+        value_name = "NAME"
+    )]
+    pub namespace: Option<String>,
+    /// Verbose output: request logs and full error details.
+    #[arg(long, global = true, env = "PACK_DEBUG")]
+    pub debug: bool,
+    /// When to use colors.
+    #[arg(
+        long,
+        global = true,
+        env = "PACK_COLOR",
+        value_enum,
+        default_value_t = ColorWhen::Auto,
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
+}
+
+impl GlobalArgs {
+    /// The namespace to work in: `-n`, `$PACK_NAMESPACE`, else `default`.
+    pub fn namespace(&self) -> &str {
+        self.namespace
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("default")
+    }
+}
+
+/// `--color` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Color when writing to a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// Output formats of commands that print data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    Table,
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print pack's version and what it is compatible with.
+    Version(version::VersionArgs),
+    /// Print the directories and environment pack uses.
+    Env(env::EnvArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(completion::CompletionArgs),
+}
+
+/// Runs pack with the process's arguments and returns its exit status.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    report::set_color(cli.global.color);
+    let debug = cli.global.debug;
+    match dispatch(cli) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => ExitCode::from(report::print_error(e.as_ref(), debug)),
+    }
+}
+
+fn dispatch(cli: Cli) -> CliResult {
+    let global = &cli.global;
+    match cli.command {
+        Command::Version(args) => version::run(&args),
+        Command::Env(args) => env::run(&args, global),
+        Command::Completion(args) => completion::run(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["pack", "env", "-n", "team-a", "--debug"]).unwrap();
+        assert_eq!(cli.global.namespace(), "team-a");
+        assert!(cli.global.debug);
+        let cli = Cli::try_parse_from(["pack", "--kube-context", "prod", "version"]).unwrap();
+        assert_eq!(cli.global.kube_context.as_deref(), Some("prod"));
+    }
+}

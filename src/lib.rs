@@ -1,0 +1,8 @@
+//! pack: a Kubernetes package manager — Helm-compatible charts and releases, native Jinja
+//! templates, an embedded API server.
+
+pub mod cli;
+pub mod k8s;
+pub mod settings;
+pub mod value;
+pub mod versions;

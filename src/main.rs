@@ -1,0 +1,5 @@
+//! The `pack` command: parses the command line and hands over to the library.
+
+fn main() -> std::process::ExitCode {
+    pack::cli::run()
+}

@@ -1,0 +1,146 @@
+//! YAML reading in two flavours (YAML 1.2 core for native charts, YAML 1.1 for Helm charts
+//! and Kubernetes manifests) and YAML writing that Kubernetes reads back unchanged.
+
+use super::Value;
+use serde_saphyr::options::{DuplicateKeyPolicy, NonFiniteFloatPolicy};
+use std::fmt;
+
+/// Which YAML schema decides what a plain scalar means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// YAML 1.2 core schema: only `true`/`false` are booleans, so `on:`, `y:` and `yes`
+    /// stay strings; `0755` is the integer 755 and `0o755` is octal. Native charts use it.
+    Core12,
+    /// YAML 1.1 as Go's yaml.v2 reads it (Helm, kubectl, the API server): `yes`/`no`/`on`/
+    /// `off`/`y`/`n` are booleans, `0755` is octal 493, `1_000` is 1000.
+    Yaml11,
+}
+
+/// A YAML document that could not be read, with where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// What is wrong, in the parser's words.
+    pub message: String,
+    /// 1-based line of the problem, when known.
+    pub line: Option<u64>,
+    /// 1-based column of the problem, when known.
+    pub column: Option<u64>,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            (Some(l), None) => write!(f, "line {l}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+fn options(flavor: Flavor) -> serde_saphyr::Options {
+    // Options is non-exhaustive: start from the defaults and set what the flavour decides.
+    let mut o = serde_saphyr::Options::default();
+    o.duplicate_keys = match flavor {
+        // A duplicate key in a native chart's YAML is a mistake worth stopping for.
+        Flavor::Core12 => DuplicateKeyPolicy::Error,
+        // Helm and Kubernetes read through Go maps, where the last key wins.
+        Flavor::Yaml11 => DuplicateKeyPolicy::LastWins,
+    };
+    o.strict_booleans = flavor == Flavor::Core12;
+    o.legacy_octal_numbers = flavor == Flavor::Yaml11;
+    // YAML 1.2 has no underscores in numbers. A leading-zero number such as `0755` is
+    // decimal 755 in YAML 1.2 but octal in YAML 1.1; reading it either way silently gives a
+    // Kubernetes file mode nobody meant, so native charts keep it as the string "0755"
+    // (write `0o755` for octal, `755` for decimal).
+    o.leading_zero_numbers_as_strings = flavor == Flavor::Core12;
+    o.underscored_numbers_as_strings = flavor == Flavor::Core12;
+    o.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
+    o.with_snippet = false;
+    o
+}
+
+fn convert_error(e: serde_saphyr::Error) -> YamlError {
+    let location = e.location();
+    let mut message = e.to_string();
+    // The crate appends its own position; keep ours in separate fields.
+    if let Some(idx) = message.find(" at line ") {
+        message.truncate(idx);
+    }
+    YamlError {
+        message,
+        line: location.as_ref().map(|l| l.line()).filter(|&l| l > 0),
+        column: location.as_ref().map(|l| l.column()).filter(|&c| c > 0),
+    }
+}
+
+/// Reads one YAML document. An empty document is `Null`.
+pub fn from_str(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+    if is_blank(src) {
+        return Ok(Value::Null);
+    }
+    let v: Value =
+        serde_saphyr::from_str_with_options(src, options(flavor)).map_err(convert_error)?;
+    Ok(v)
+}
+
+/// Reads a stream of `---`-separated documents; empty documents are dropped.
+pub fn from_str_multi(src: &str, flavor: Flavor) -> Result<Vec<Value>, YamlError> {
+    if is_blank(src) {
+        return Ok(Vec::new());
+    }
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(src, options(flavor)).map_err(convert_error)?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// True when the text holds no YAML content (only whitespace, comments and markers).
+fn is_blank(src: &str) -> bool {
+    src.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    })
+}
+
+/// Writes a value as a YAML document (no leading `---`), keys in their order, strings
+/// quoted wherever a YAML 1.1 reader (kubectl, the API server, Helm) would otherwise see
+/// a boolean, number, null or timestamp.
+pub fn to_string(v: &Value) -> String {
+    let mut o = serde_saphyr::SerializerOptions::default();
+    o.folded_wrap_chars = usize::MAX;
+    o.min_fold_chars = usize::MAX;
+    // A Value always serialises; the crate errors only on unsupported Serde shapes.
+    serde_saphyr::to_string_with_options(&WholeFloatsAsInts(v), o)
+        .unwrap_or_else(|e| format!("# {e}\n"))
+}
+
+/// Serialises whole floats as integers (`3`, not `3.0`), as Go's YAML and JSON encoders
+/// print float64 values: Kubernetes rejects `replicas: 3.0` for an integer field.
+struct WholeFloatsAsInts<'a>(&'a Value);
+
+impl serde::Serialize for WholeFloatsAsInts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+                s.serialize_i64(*f as i64)
+            }
+            Value::List(l) => {
+                let mut seq = s.serialize_seq(Some(l.len()))?;
+                for item in l {
+                    seq.serialize_element(&WholeFloatsAsInts(item))?;
+                }
+                seq.end()
+            }
+            Value::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, &WholeFloatsAsInts(v))?;
+                }
+                map.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
