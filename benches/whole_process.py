@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: times pack and helm commands side by side, alternating runs.
+
+Usage:
+  benches/whole_process.py [--runs N] [--warmup N] NAME PACK_CMD HELM_CMD [NAME PACK_CMD HELM_CMD ...]
+  benches/whole_process.py --preset startup
+
+Each case is run alternately (pack, helm, pack, helm, ...) so that machine noise hits both
+alike; output goes to /dev/null. Prints per case the median and p10/p90 wall time of each
+tool and the ratio helm/pack (higher means pack is faster). Needs a release build of pack
+(`cargo build --release`) and the reference helm (`scripts/fetch-reference-tools`).
+"""
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reference_tool(name):
+    base = os.environ.get("PACK_REFERENCE_TOOLS_DIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pack" / "reference-tools"
+    )
+    path = Path(base) / name
+    if not path.exists():
+        sys.exit(f"{path} is missing: run scripts/fetch-reference-tools")
+    return str(path)
+
+
+def pack_bin():
+    path = ROOT / "target" / "release" / "pack"
+    if not path.exists():
+        sys.exit(f"{path} is missing: run cargo build --release")
+    return str(path)
+
+
+def presets(name):
+    pack, helm = pack_bin(), reference_tool("helm")
+    if name == "startup":
+        return [("version", f"{pack} version", f"{helm} version --short")]
+    sys.exit(f"unknown preset {name}")
+
+
+def time_once(cmd, env):
+    start = time.perf_counter()
+    result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{shlex.join(cmd)} failed: {result.stderr.decode(errors='replace')}")
+    return elapsed * 1000.0
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+
+def run_case(name, pack_cmd, helm_cmd, runs, warmup):
+    env = dict(os.environ)
+    pack_argv, helm_argv = shlex.split(pack_cmd), shlex.split(helm_cmd)
+    for _ in range(warmup):
+        time_once(pack_argv, env)
+        time_once(helm_argv, env)
+    pack_times, helm_times = [], []
+    for _ in range(runs):
+        pack_times.append(time_once(pack_argv, env))
+        helm_times.append(time_once(helm_argv, env))
+    p, h = statistics.median(pack_times), statistics.median(helm_times)
+    print(
+        f"{name:24} pack {p:7.2f} ms (p10 {percentile(pack_times, 0.1):.2f}, p90 {percentile(pack_times, 0.9):.2f})"
+        f"   helm {h:7.2f} ms (p10 {percentile(helm_times, 0.1):.2f}, p90 {percentile(helm_times, 0.9):.2f})"
+        f"   helm/pack {h / p:5.1f}x"
+    )
+    return p, h
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--preset")
+    parser.add_argument("cases", nargs="*")
+    args = parser.parse_args()
+    if args.preset:
+        cases = presets(args.preset)
+    else:
+        if not args.cases or len(args.cases) % 3:
+            parser.error("give cases as NAME PACK_CMD HELM_CMD triples, or --preset")
+        cases = [tuple(args.cases[i : i + 3]) for i in range(0, len(args.cases), 3)]
+    print(f"{args.runs} alternating runs per tool, {args.warmup} warm-up; median wall time")
+    for name, pack_cmd, helm_cmd in cases:
+        run_case(name, pack_cmd, helm_cmd, args.runs, args.warmup)
+
+
+if __name__ == "__main__":
+    main()
