@@ -1,8 +1,10 @@
 //! pack: a Kubernetes package manager — Helm-compatible charts and releases, native Jinja
 //! templates, an embedded API server.
 
+pub mod chart;
 pub mod cli;
 pub mod k8s;
 pub mod settings;
 pub mod value;
+pub mod values;
 pub mod versions;

@@ -2,8 +2,11 @@
 //! and thin commands that orchestrate library modules.
 
 mod completion;
+mod dependency;
 mod env;
 mod report;
+mod show;
+mod values_flags;
 mod version;
 
 pub use report::{CliError, CliResult, Context, ExitCodeError};
@@ -110,6 +113,12 @@ pub enum Command {
     Env(env::EnvArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion(completion::CompletionArgs),
+    /// Show a chart's Chart.yaml, values, README or CRDs.
+    #[command(visible_alias = "inspect")]
+    Show(show::ShowArgs),
+    /// Inspect a chart's dependencies.
+    #[command(visible_aliases = ["dep", "dependencies"])]
+    Dependency(dependency::DependencyArgs),
 }
 
 /// Runs pack with the process's arguments and returns its exit status.
@@ -136,6 +145,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Version(args) => version::run(&args),
         Command::Env(args) => env::run(&args, global),
         Command::Completion(args) => completion::run(&args),
+        Command::Show(args) => show::run(&args),
+        Command::Dependency(args) => dependency::run(&args),
     }
 }
 

@@ -58,6 +58,9 @@ fn options(flavor: Flavor) -> serde_saphyr::Options {
     o.underscored_numbers_as_strings = flavor == Flavor::Core12;
     o.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
     o.with_snippet = false;
+    // Comments are not needed, and buffering them has a budget that long commented-out
+    // blocks (common in values.yaml files) exceed.
+    o.emit_comments = false;
     o
 }
 

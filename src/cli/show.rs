@@ -1,0 +1,153 @@
+//! `pack show chart|values|readme|crds|all CHART`: what a chart contains, without rendering.
+
+use super::values_flags::ValuesFlags;
+use super::{CliResult, Context};
+use crate::chart::{self, Chart};
+use crate::value::{Map, Value, yaml};
+use crate::values::{self as values_mod, ValueOptions};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(subcommand)]
+    pub what: ShowWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShowWhat {
+    /// Print the chart's Chart.yaml.
+    Chart(ChartArg),
+    /// Print the chart's values.yaml as written, or with --computed the values its
+    /// templates would see.
+    Values(ValuesArgs),
+    /// Print the chart's README.
+    Readme(ChartArg),
+    /// Print the chart's CRDs (files under crds/, subcharts included).
+    Crds(ChartArg),
+    /// Print Chart.yaml, values.yaml, the README and the CRDs.
+    All(ChartArg),
+}
+
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// A chart directory or .tgz archive.
+    pub chart: PathBuf,
+    /// Print the values templates see: chart and subchart defaults coalesced with the
+    /// values flags, dependencies processed, schemas checked.
+    #[arg(long)]
+    pub computed: bool,
+    /// With --computed: do not check values against values.schema.json.
+    #[arg(long, requires = "computed")]
+    pub skip_schema_validation: bool,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ChartArg {
+    /// A chart directory or .tgz archive.
+    pub chart: PathBuf,
+}
+
+pub fn run(args: &ShowArgs) -> CliResult {
+    let (what, path) = match &args.what {
+        ShowWhat::Chart(a) => ("chart", &a.chart),
+        ShowWhat::Values(a) if a.computed => return computed(a),
+        ShowWhat::Values(a) => ("values", &a.chart),
+        ShowWhat::Readme(a) => ("readme", &a.chart),
+        ShowWhat::Crds(a) => ("crds", &a.chart),
+        ShowWhat::All(a) => ("all", &a.chart),
+    };
+    let chart = chart::load(path).context(format!("loading chart {}", path.display()))?;
+    let out = match what {
+        "chart" => chart_yaml(&chart),
+        "values" => values(&chart),
+        "readme" => readme(&chart),
+        "crds" => crds(&chart),
+        _ => {
+            let mut parts = vec![chart_yaml(&chart), values(&chart)];
+            let readme = readme(&chart);
+            if !readme.is_empty() {
+                parts.push(readme);
+            }
+            let crds = crds(&chart);
+            if !crds.is_empty() {
+                parts.push(crds);
+            }
+            parts.join("\n---\n")
+        }
+    };
+    print!("{out}");
+    Ok(())
+}
+
+/// `show values --computed`: the root's `.Values` after coalescing, as YAML; warnings
+/// Helm would print go to stderr.
+fn computed(args: &ValuesArgs) -> CliResult {
+    let mut chart =
+        chart::load(&args.chart).context(format!("loading chart {}", args.chart.display()))?;
+    let user = ValueOptions::from(&args.values)
+        .build(chart.engine(), &mut std::io::stdin())
+        .context("reading values")?;
+    let computed = values_mod::compute(&mut chart, &user, args.skip_schema_validation)
+        .context(format!("computing values of chart {}", chart.name()))?;
+    for w in &computed.warnings {
+        anstream::eprintln!("warning: {w}");
+    }
+    print!("{}", yaml::to_string(&Value::Map(computed.values)));
+    Ok(())
+}
+
+/// Chart.yaml with keys in alphabetical order, as Helm prints it.
+fn chart_yaml(chart: &Chart) -> String {
+    yaml::to_string(&sorted(&chart.metadata.raw))
+}
+
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Map(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect::<Map>(),
+            )
+        }
+        Value::List(l) => Value::List(l.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+fn values(chart: &Chart) -> String {
+    chart.values_text.clone().unwrap_or_default()
+}
+
+fn readme(chart: &Chart) -> String {
+    chart
+        .readme()
+        .map(|f| f.text().into_owned())
+        .unwrap_or_default()
+}
+
+/// Every CRD document of the chart and its subcharts, each after a `---` line.
+fn crds(chart: &Chart) -> String {
+    let mut out = String::new();
+    collect_crds(chart, &mut out);
+    out
+}
+
+fn collect_crds(chart: &Chart, out: &mut String) {
+    for file in chart.crd_files() {
+        out.push_str("---\n");
+        let text = file.text();
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    for sub in &chart.dependencies {
+        collect_crds(sub, out);
+    }
+}

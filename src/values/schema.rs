@@ -1,0 +1,160 @@
+//! `values.schema.json`: each chart's schema checked against its coalesced values, with
+//! errors that name the chart, the value's path, the rule, and the file or flag that set it.
+
+use super::options::{Layer, layer_setting};
+use crate::chart::Chart;
+use crate::value::{Map, Value};
+use serde_json::Value as Json;
+use std::fmt;
+
+/// One value that breaks a chart's schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The chart whose schema is broken (`parent/charts/sub`).
+    pub chart: String,
+    /// Path of the value inside that chart's values, as a JSON pointer (`/image/tag`).
+    pub path: String,
+    /// The schema keyword that fails (`minimum`, `required`, `type`…).
+    pub rule: String,
+    /// What is wrong.
+    pub message: String,
+    /// The user's file or flag that set the value, when one did.
+    pub set_by: Option<String>,
+}
+
+/// Why values were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// A chart's `values.schema.json` is not a valid JSON Schema.
+    #[error("{chart}/values.schema.json: {message}")]
+    InvalidSchema {
+        /// The chart.
+        chart: String,
+        /// What is wrong with the schema.
+        message: String,
+    },
+    /// Values break one or more schemas.
+    #[error("{}", render(.0))]
+    Violations(Vec<Violation>),
+}
+
+fn render(violations: &[Violation]) -> String {
+    let mut out = String::from("values don't meet the schema of their chart:");
+    let mut last_chart = "";
+    for v in violations {
+        if v.chart != last_chart {
+            out.push_str(&format!("\n{}/values.schema.json:", v.chart));
+            last_chart = &v.chart;
+        }
+        let path = if v.path.is_empty() { "/" } else { &v.path };
+        out.push_str(&format!("\n  - at {path}: {} ({})", v.message, v.rule));
+        if let Some(src) = &v.set_by {
+            out.push_str(&format!(" — set by {src}"));
+        }
+    }
+    out
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {} ({})",
+            self.chart, self.path, self.message, self.rule
+        )
+    }
+}
+
+/// Validates the coalesced `values` of `chart` (the root's whole tree) against the root's
+/// schema and, recursively, each subchart's `values.<name>` against the subchart's schema.
+/// `layers` are the user's value sources, to name the file or flag behind each error.
+///
+/// Unlike Helm, the `global` table that every chart receives is not checked against a
+/// schema that does not declare it, so `additionalProperties: false` works in subcharts.
+pub fn validate(chart: &Chart, values: &Map, layers: &[Layer]) -> Result<(), SchemaError> {
+    let mut violations = Vec::new();
+    walk(chart, values, &chart.origin, &[], layers, &mut violations)?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(SchemaError::Violations(violations))
+    }
+}
+
+fn walk(
+    chart: &Chart,
+    values: &Map,
+    label: &str,
+    prefix: &[String],
+    layers: &[Layer],
+    out: &mut Vec<Violation>,
+) -> Result<(), SchemaError> {
+    if let Some(raw) = &chart.schema {
+        check(raw, values, label, prefix, layers, out)?;
+    }
+    for sub in &chart.dependencies {
+        let Some(Value::Map(sub_values)) = values.get(sub.name()) else {
+            continue;
+        };
+        let mut sub_prefix = prefix.to_vec();
+        sub_prefix.push(sub.name().to_owned());
+        let sub_label = format!("{label}/charts/{}", sub.name());
+        walk(sub, sub_values, &sub_label, &sub_prefix, layers, out)?;
+    }
+    Ok(())
+}
+
+fn check(
+    raw: &[u8],
+    values: &Map,
+    label: &str,
+    prefix: &[String],
+    layers: &[Layer],
+    out: &mut Vec<Violation>,
+) -> Result<(), SchemaError> {
+    let invalid = |message: String| SchemaError::InvalidSchema {
+        chart: label.to_owned(),
+        message,
+    };
+    let schema: Json = serde_json::from_slice(raw).map_err(|e| invalid(e.to_string()))?;
+    let validator = jsonschema::validator_for(&schema).map_err(|e| invalid(e.to_string()))?;
+    let declares_global = schema
+        .get("properties")
+        .and_then(|p| p.get("global"))
+        .is_some();
+    let mut instance = to_json(&Value::Map(values.clone()));
+    if !declares_global && let Json::Object(o) = &mut instance {
+        o.remove("global");
+    }
+    for error in validator.iter_errors(&instance) {
+        let pointer = error.instance_path().as_str().to_owned();
+        let mut full: Vec<String> = prefix.to_vec();
+        full.extend(
+            pointer
+                .split('/')
+                .skip(1)
+                .map(|s| s.replace("~1", "/").replace("~0", "~")),
+        );
+        out.push(Violation {
+            chart: label.to_owned(),
+            path: pointer,
+            rule: error.kind().keyword().to_owned(),
+            message: error.to_string(),
+            set_by: layer_setting(layers, &full).map(|l| l.source.clone()),
+        });
+    }
+    Ok(())
+}
+
+/// Values as JSON for the validator; whole floats become integers (Helm's float64 `3`
+/// satisfies `type: integer`).
+fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+            Json::from(*f as i64)
+        }
+        Value::List(l) => Json::Array(l.iter().map(to_json).collect()),
+        Value::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        other => Json::from(other),
+    }
+}
