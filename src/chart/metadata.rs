@@ -79,6 +79,43 @@ pub struct Dependency {
 }
 
 impl Dependency {
+    /// The entry as Helm serialises it (empty fields left out).
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: &str| {
+            if !v.is_empty() {
+                m.insert(k.to_owned(), Value::from(v));
+            }
+        };
+        put("name", &self.name);
+        put("version", &self.version);
+        put("repository", &self.repository);
+        put("condition", &self.condition);
+        if !self.tags.is_empty() {
+            m.insert("tags".into(), strings(&self.tags));
+        }
+        if !self.import_values.is_empty() {
+            let list = self
+                .import_values
+                .iter()
+                .map(|iv| match iv {
+                    ImportValue::Exports(e) => Value::from(e.as_str()),
+                    ImportValue::Map { child, parent } => {
+                        let mut e = Map::new();
+                        e.insert("child".into(), Value::from(child.as_str()));
+                        e.insert("parent".into(), Value::from(parent.as_str()));
+                        Value::Map(e)
+                    }
+                })
+                .collect();
+            m.insert("import-values".into(), Value::List(list));
+        }
+        if !self.alias.is_empty() {
+            m.insert("alias".into(), Value::from(self.alias.as_str()));
+        }
+        Value::Map(m)
+    }
+
     /// The name the subchart is known by in the parent: its alias, else its name.
     pub fn effective_name(&self) -> &str {
         if self.alias.is_empty() {
@@ -179,9 +216,106 @@ impl Metadata {
         if md.api_version.is_empty() {
             md.api_version = "v1".into();
         }
+        md.sanitize();
         md.raw = raw;
         md.validate()?;
         Ok(md)
+    }
+
+    /// Helm's clean-up of free-text fields: whitespace (newlines included) becomes a space
+    /// and unprintable characters are dropped, so a folded `description: >` loses its
+    /// line breaks exactly as in Helm.
+    fn sanitize(&mut self) {
+        let clean = |s: &mut String| {
+            *s = s
+                .chars()
+                .filter_map(|c| {
+                    if c.is_whitespace() {
+                        Some(' ')
+                    } else if c.is_control() {
+                        None
+                    } else {
+                        Some(c)
+                    }
+                })
+                .collect();
+        };
+        for field in [
+            &mut self.name,
+            &mut self.description,
+            &mut self.home,
+            &mut self.icon,
+            &mut self.app_version,
+            &mut self.kube_version,
+        ] {
+            clean(field);
+        }
+        self.sources.iter_mut().for_each(clean);
+        self.keywords.iter_mut().for_each(clean);
+        for m in &mut self.maintainers {
+            clean(&mut m.name);
+            clean(&mut m.email);
+            clean(&mut m.url);
+        }
+        for d in &mut self.dependencies {
+            clean(&mut d.name);
+            clean(&mut d.version);
+            clean(&mut d.repository);
+            clean(&mut d.condition);
+            clean(&mut d.alias);
+            d.tags.iter_mut().for_each(clean);
+        }
+    }
+
+    /// The metadata as Helm serialises it (JSON field names, empty fields left out): what
+    /// `show chart` prints and a release record stores.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        let put_str = |m: &mut Map, k: &str, v: &str| {
+            if !v.is_empty() {
+                m.insert(k.to_owned(), Value::from(v));
+            }
+        };
+        put_str(&mut m, "name", &self.name);
+        put_str(&mut m, "home", &self.home);
+        if !self.sources.is_empty() {
+            m.insert("sources".into(), strings(&self.sources));
+        }
+        put_str(&mut m, "version", &self.version);
+        put_str(&mut m, "description", &self.description);
+        if !self.keywords.is_empty() {
+            m.insert("keywords".into(), strings(&self.keywords));
+        }
+        if !self.maintainers.is_empty() {
+            let list = self
+                .maintainers
+                .iter()
+                .map(|mt| {
+                    let mut e = Map::new();
+                    put_str(&mut e, "name", &mt.name);
+                    put_str(&mut e, "email", &mt.email);
+                    put_str(&mut e, "url", &mt.url);
+                    Value::Map(e)
+                })
+                .collect();
+            m.insert("maintainers".into(), Value::List(list));
+        }
+        put_str(&mut m, "icon", &self.icon);
+        put_str(&mut m, "apiVersion", &self.api_version);
+        put_str(&mut m, "appVersion", &self.app_version);
+        if self.deprecated {
+            m.insert("deprecated".into(), Value::Bool(true));
+        }
+        if !self.annotations.is_empty() {
+            m.insert("annotations".into(), Value::Map(self.annotations.clone()));
+        }
+        put_str(&mut m, "kubeVersion", &self.kube_version);
+        if !self.dependencies.is_empty() {
+            let list = self.dependencies.iter().map(Dependency::to_value).collect();
+            m.insert("dependencies".into(), Value::List(list));
+        }
+        put_str(&mut m, "type", &self.chart_type);
+        Value::Map(m)
     }
 
     fn validate(&self) -> Result<(), MetadataError> {
@@ -436,6 +570,10 @@ fn import_values(v: Option<&Value>, dep_field: &str) -> Result<Vec<ImportValue>,
             )),
         })
         .collect()
+}
+
+fn strings(items: &[String]) -> Value {
+    Value::List(items.iter().map(|s| Value::from(s.as_str())).collect())
 }
 
 impl fmt::Display for Engine {

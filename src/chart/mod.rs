@@ -93,3 +93,39 @@ impl Chart {
 
 #[cfg(test)]
 mod tests;
+
+/// The chart's `kubeVersion` constraint does not admit the target Kubernetes version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {version}; \
+     pass --kube-version to render for another version"
+)]
+pub struct KubeVersionMismatch {
+    /// The chart's constraint.
+    pub constraint: String,
+    /// The target version.
+    pub version: String,
+}
+
+impl Chart {
+    /// Checks `kubeVersion` against the target, as Helm does for the chart being
+    /// installed or rendered. An invalid constraint never matches.
+    pub fn check_kube_version(
+        &self,
+        version: &crate::k8s::KubeVersion,
+    ) -> Result<(), KubeVersionMismatch> {
+        let constraint = self.metadata.kube_version.trim();
+        if constraint.is_empty() {
+            return Ok(());
+        }
+        let shown = version.to_string();
+        if crate::versions::satisfies(constraint, &shown).unwrap_or(false) {
+            Ok(())
+        } else {
+            Err(KubeVersionMismatch {
+                constraint: constraint.to_owned(),
+                version: shown,
+            })
+        }
+    }
+}

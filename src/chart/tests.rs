@@ -279,3 +279,40 @@ fn subcharts_from_directories_and_archives() {
             .ends_with("charts/packed-2.0.0.tgz")
     );
 }
+
+#[test]
+fn kube_version_constraint_is_checked() {
+    use crate::k8s::KubeVersion;
+    let with = |c: &str| {
+        let dir = chart_dir(&format!("{V2}kubeVersion: \"{c}\"\n"));
+        load(dir.path()).unwrap()
+    };
+    let v = |s: &str| KubeVersion::parse(s).unwrap();
+    assert!(
+        with(">=1.21.0-0")
+            .check_kube_version(&v("v1.27.3-gke.100"))
+            .is_ok()
+    );
+    assert!(
+        with(">=1.21.0")
+            .check_kube_version(&v("v1.27.3-gke.100"))
+            .is_err()
+    );
+    assert!(
+        with(">=1.30.0 <1.36.0")
+            .check_kube_version(&v("1.35.0"))
+            .is_ok()
+    );
+    let err = with(">=1.40.0")
+        .check_kube_version(&v("1.35.0"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string().split(';').next().unwrap(),
+        "chart requires kubeVersion: >=1.40.0 which is incompatible with Kubernetes v1.35.0"
+    );
+    assert!(
+        with("not a constraint")
+            .check_kube_version(&v("1.35.0"))
+            .is_err()
+    );
+}

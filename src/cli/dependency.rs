@@ -35,7 +35,10 @@ fn list(args: &ListArgs) -> CliResult {
     let chart =
         chart::load(&args.chart).context(format!("loading chart {}", args.chart.display()))?;
     if chart.metadata.dependencies.is_empty() {
-        println!("WARNING: no dependencies at {}", args.chart.display());
+        println!(
+            "WARNING: no dependencies at {}",
+            clean(&args.chart.join("charts")).display()
+        );
         return Ok(());
     }
     let mut rows = vec![[
@@ -56,43 +59,78 @@ fn list(args: &ListArgs) -> CliResult {
     Ok(())
 }
 
-/// Helm's statuses: `ok` (archive of a matching version), `unpacked` (directory of a
-/// matching version), `missing`, `wrong version`, `invalid version`, `misnamed`, `too many
-/// matches`.
+/// Helm's statuses: an archive `charts/<name>-<version>.tgz` gives `ok` (or `misnamed`,
+/// `wrong version`, `invalid version`; several strict-SemVer matches give `too many
+/// matches`); otherwise a loaded subchart of that name gives `unpacked` (or a version
+/// problem); otherwise `missing`.
 pub fn status(chart: &Chart, dep: &Dependency) -> &'static str {
-    let archives: Vec<&Chart> = chart
-        .dependencies
-        .iter()
-        .filter(|c| {
-            c.origin
-                .rsplit('/')
-                .next()
-                .is_some_and(|f| f.starts_with(&format!("{}-", dep.name)) && f.ends_with(".tgz"))
-        })
-        .collect();
-    let check = |c: &Chart, found: &'static str| -> &'static str {
-        if c.name() != dep.name {
-            return "misnamed";
+    let version_status = |c: &Chart, found: &'static str| -> &'static str {
+        if c.metadata.version == dep.version {
+            return found;
         }
-        match crate::versions::Constraints::parse(&dep.version) {
+        let Ok(cons) = crate::versions::Constraints::parse(&dep.version) else {
+            return "invalid version";
+        };
+        match cons.matches_str(&c.metadata.version) {
+            Ok(true) => found,
+            Ok(false) => "wrong version",
             Err(_) => "invalid version",
-            Ok(cons) => match cons.matches_str(&c.metadata.version) {
-                Ok(true) => found,
-                _ => "wrong version",
-            },
         }
     };
-    match archives.as_slice() {
-        [one] => check(one, "ok"),
-        [_, _, ..] => "too many matches",
-        [] => {
-            let dir_origin = format!("{}/charts/{}", chart.origin, dep.name);
-            match chart.dependencies.iter().find(|c| c.origin == dir_origin) {
-                Some(c) => check(c, "unpacked"),
-                None => "missing",
-            }
+    let prefix = format!("{}-", dep.name);
+    let archives: Vec<(&Chart, &str)> = chart
+        .dependencies
+        .iter()
+        .filter_map(|c| {
+            let file = c.origin.rsplit('/').next()?;
+            let stem = file.strip_suffix(".tgz")?.strip_prefix(&prefix)?;
+            c.origin
+                .ends_with(&format!("/charts/{file}"))
+                .then_some((c, stem))
+        })
+        .collect();
+    let candidates: Vec<&Chart> = match archives.as_slice() {
+        [(one, _)] => vec![*one],
+        [] => vec![],
+        many => many
+            .iter()
+            .filter(|(_, v)| crate::versions::parse_strict(v).is_ok())
+            .map(|(c, _)| *c)
+            .collect(),
+    };
+    match candidates.as_slice() {
+        [one] if one.name() != dep.name => return "misnamed",
+        [one] => return version_status(one, "ok"),
+        [_, _, ..] => return "too many matches",
+        [] => {}
+    }
+    match chart.dependencies.iter().rfind(|c| c.name() == dep.name) {
+        Some(c) => version_status(c, "unpacked"),
+        None => "missing",
+    }
+}
+
+/// The path with `.` and `..` resolved lexically, as Go's `filepath.Join` prints it.
+fn clean(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
         }
     }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// Columns padded to their widest cell and separated by tabs, like Helm's tables.

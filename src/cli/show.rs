@@ -60,22 +60,23 @@ pub fn run(args: &ShowArgs) -> CliResult {
         ShowWhat::All(a) => ("all", &a.chart),
     };
     let chart = chart::load(path).context(format!("loading chart {}", path.display()))?;
+    // Helm prints each part followed by a newline, parts after the first behind `---`.
     let out = match what {
-        "chart" => chart_yaml(&chart),
-        "values" => values(&chart),
-        "readme" => readme(&chart),
+        "chart" => format!("{}\n", chart_yaml(&chart)),
+        "values" => format!("{}\n", values(&chart)),
+        "readme" if chart.readme().is_none() => String::new(),
+        "readme" => format!("{}\n", readme(&chart)),
         "crds" => crds(&chart),
         _ => {
-            let mut parts = vec![chart_yaml(&chart), values(&chart)];
-            let readme = readme(&chart);
-            if !readme.is_empty() {
-                parts.push(readme);
+            let mut out = format!("{}\n", chart_yaml(&chart));
+            if chart.values_text.is_some() {
+                out.push_str(&format!("---\n{}\n", values(&chart)));
             }
-            let crds = crds(&chart);
-            if !crds.is_empty() {
-                parts.push(crds);
+            if chart.readme().is_some() {
+                out.push_str(&format!("---\n{}\n", readme(&chart)));
             }
-            parts.join("\n---\n")
+            out.push_str(&crds(&chart));
+            out
         }
     };
     print!("{out}");
@@ -99,9 +100,9 @@ fn computed(args: &ValuesArgs) -> CliResult {
     Ok(())
 }
 
-/// Chart.yaml with keys in alphabetical order, as Helm prints it.
+/// Chart.yaml as Helm prints it: the fields it knows, keys in alphabetical order.
 fn chart_yaml(chart: &Chart) -> String {
-    yaml::to_string(&sorted(&chart.metadata.raw))
+    yaml::to_string(&sorted(&chart.metadata.to_value()))
 }
 
 fn sorted(v: &Value) -> Value {
@@ -140,12 +141,7 @@ fn crds(chart: &Chart) -> String {
 
 fn collect_crds(chart: &Chart, out: &mut String) {
     for file in chart.crd_files() {
-        out.push_str("---\n");
-        let text = file.text();
-        out.push_str(&text);
-        if !text.ends_with('\n') {
-            out.push('\n');
-        }
+        out.push_str(&format!("---\n{}\n", file.text()));
     }
     for sub in &chart.dependencies {
         collect_crds(sub, out);

@@ -158,3 +158,137 @@ fn to_json(v: &Value) -> Json {
         other => Json::from(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chart::{self, Engine};
+    use crate::values::{UserValues, ValueOptions, compute};
+    use std::fs;
+    use std::path::Path;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    /// A chart with a schema and a subchart with a strict schema.
+    fn fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        );
+        write(
+            d,
+            "values.yaml",
+            "replicas: 1\nimage: {tag: '1.0'}\nglobal: {env: dev}\n",
+        );
+        write(
+            d,
+            "values.schema.json",
+            r#"{"type": "object", "required": ["image"],
+                "properties": {
+                  "replicas": {"type": "integer", "minimum": 1},
+                  "image": {"type": "object", "properties": {"tag": {"type": "string", "pattern": "^[0-9.]+$"}}}
+                }}"#,
+        );
+        write(
+            d,
+            "charts/db/Chart.yaml",
+            "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+        );
+        write(d, "charts/db/values.yaml", "size: 10\n");
+        write(
+            d,
+            "charts/db/values.schema.json",
+            r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+                "additionalProperties": false,
+                "properties": {"size": {"type": "number", "maximum": 100}}}"#,
+        );
+        dir
+    }
+
+    fn run(dir: &Path, opts: ValueOptions) -> Result<(), String> {
+        let mut c = chart::load(dir).unwrap();
+        let user: UserValues = opts.build(Engine::Helm, &mut std::io::empty()).unwrap();
+        compute(&mut c, &user, false)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_pass_including_the_global_a_subchart_receives() {
+        // db's schema forbids extra properties and does not declare `global`, which Helm
+        // would reject (helm#10392); pack does not check `global` there.
+        let dir = fixture();
+        assert_eq!(run(dir.path(), ValueOptions::default()), Ok(()));
+    }
+
+    #[test]
+    fn errors_name_chart_path_rule_and_source() {
+        let dir = fixture();
+        let values = dir.path().join("bad.yaml");
+        fs::write(&values, "replicas: 0\n").unwrap();
+        let opts = ValueOptions {
+            values_files: vec![values.display().to_string()],
+            set: vec!["image.tag=latest".into(), "db.size=500".into()],
+            ..Default::default()
+        };
+        let err = run(dir.path(), opts).unwrap_err();
+        assert!(err.contains("values don't meet the schema"), "{err}");
+        assert!(
+            err.contains("- at /replicas:") && err.contains("(minimum)"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("set by -f {}", values.display())),
+            "{err}"
+        );
+        assert!(
+            err.contains("- at /image/tag:") && err.contains("(pattern)"),
+            "{err}"
+        );
+        assert!(err.contains("set by --set image.tag=latest"), "{err}");
+        assert!(err.contains("charts/db/values.schema.json"), "{err}");
+        assert!(
+            err.contains("- at /size:") && err.contains("(maximum)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn strict_subchart_schema_still_refuses_unknown_keys() {
+        let dir = fixture();
+        let opts = ValueOptions {
+            set: vec!["db.unknown=1".into()],
+            ..Default::default()
+        };
+        let err = run(dir.path(), opts).unwrap_err();
+        assert!(
+            err.contains("(additionalProperties)") && err.contains("unknown"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn whole_floats_satisfy_integer() {
+        // Helm reads `replicas: 3` from a file as float64 3; the schema says integer.
+        let dir = fixture();
+        let opts = ValueOptions {
+            set_json: vec!["replicas=3".into()],
+            ..Default::default()
+        };
+        assert_eq!(run(dir.path(), opts), Ok(()));
+    }
+
+    #[test]
+    fn invalid_schema_is_reported_with_its_file() {
+        let dir = fixture();
+        write(dir.path(), "values.schema.json", "{not json");
+        let err = run(dir.path(), ValueOptions::default()).unwrap_err();
+        assert!(err.contains("values.schema.json"), "{err}");
+    }
+}
