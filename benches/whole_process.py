@@ -17,6 +17,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def presets(name):
     pack, helm = pack_bin(), reference_tool("helm")
     if name == "startup":
         return [("version", f"{pack} version", f"{helm} version --short")]
+    if name == "template":
+        # pack create's chart against helm create's: the same objects (tests/native_parity.rs).
+        work = Path(tempfile.mkdtemp(prefix="pack-bench-"))
+        env = dict(os.environ, HELM_CACHE_HOME=str(work / "h"), HELM_CONFIG_HOME=str(work / "h"),
+                   HELM_DATA_HOME=str(work / "h"))
+        (work / "helm").mkdir()
+        (work / "pack").mkdir()
+        subprocess.run([helm, "create", "demo"], cwd=work / "helm", env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([pack, "create", "demo"], cwd=work / "pack", check=True, stdout=subprocess.DEVNULL)
+        p, h = work / "pack" / "demo", work / "helm" / "demo"
+        return [
+            ("template create chart", f"{pack} template r {p}", f"{helm} template r {h}"),
+            ("template +ingress,hpa", f"{pack} template r {p} --set ingress.enabled=true,autoscaling.enabled=true",
+             f"{helm} template r {h} --set ingress.enabled=true,autoscaling.enabled=true"),
+        ]
     sys.exit(f"unknown preset {name}")
 
 

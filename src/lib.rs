@@ -1,9 +1,13 @@
 //! pack: a Kubernetes package manager — Helm-compatible charts and releases, native Jinja
 //! templates, an embedded API server.
 
+pub mod action;
 pub mod chart;
 pub mod cli;
+pub mod funcs;
 pub mod k8s;
+pub mod manifest;
+pub mod render;
 pub mod settings;
 pub mod value;
 pub mod values;

@@ -2,6 +2,7 @@
 //! how dependencies are enabled, aliased and import values (Helm's rules).
 
 pub mod archive;
+pub mod create;
 pub mod dependencies;
 pub mod ignore;
 mod load;

@@ -2,10 +2,12 @@
 //! and thin commands that orchestrate library modules.
 
 mod completion;
+mod create;
 mod dependency;
 mod env;
 mod report;
 mod show;
+mod template;
 mod values_flags;
 mod version;
 
@@ -113,6 +115,10 @@ pub enum Command {
     Env(env::EnvArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion(completion::CompletionArgs),
+    /// Create a new native chart with a Deployment, Service, Ingress and more.
+    Create(create::CreateArgs),
+    /// Render a chart locally and print the manifests.
+    Template(template::TemplateArgs),
     /// Show a chart's Chart.yaml, values, README or CRDs.
     #[command(visible_alias = "inspect")]
     Show(show::ShowArgs),
@@ -145,6 +151,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Version(args) => version::run(&args),
         Command::Env(args) => env::run(&args, global),
         Command::Completion(args) => completion::run(&args),
+        Command::Create(args) => create::run(&args),
+        Command::Template(args) => template::run(&args, global),
         Command::Show(args) => show::run(&args),
         Command::Dependency(args) => dependency::run(&args),
     }

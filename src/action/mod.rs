@@ -1,0 +1,7 @@
+//! What commands do, as library calls: each action orchestrates chart loading, values,
+//! rendering, manifests (and later validation, storage and the cluster) and is testable
+//! without the command line.
+
+pub mod template;
+
+pub use template::{TemplateError, TemplateRequest, TemplateResult, render_chart};

@@ -1,0 +1,118 @@
+//! Rendering a chart offline into sorted manifests and hooks (`pack template`, and the
+//! first half of install and upgrade).
+
+use crate::chart::{self, KubeVersionMismatch, LoadError};
+use crate::k8s::{Capabilities, KubeVersion};
+use crate::manifest::{self, Manifest, ManifestError};
+use crate::render::{self, ReleaseInfo, RenderFailure, RenderOptions};
+use crate::values::{self, ComputeError, ValueOptions, ValuesError};
+use std::io::Read;
+use std::path::PathBuf;
+
+/// What to render.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateRequest {
+    /// A chart directory or archive.
+    pub chart: PathBuf,
+    /// Release name, namespace, revision, install or upgrade.
+    pub release: ReleaseInfo,
+    /// `-f` and `--set*`.
+    pub values: ValueOptions,
+    /// `--kube-version` (default v1.35.0).
+    pub kube_version: Option<KubeVersion>,
+    /// `--api-versions`.
+    pub api_versions: Vec<String>,
+    /// `--skip-schema-validation`.
+    pub skip_schema_validation: bool,
+    /// Undefined values are errors.
+    pub strict: bool,
+}
+
+/// What rendering produced.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateResult {
+    /// Documents, in Helm's install order.
+    pub manifests: Vec<Manifest>,
+    /// Hooks, in install order of their kinds.
+    pub hooks: Vec<Manifest>,
+    /// CRD files of the chart and its subcharts: (`chart/crds/x.yaml`, text).
+    pub crds: Vec<(String, String)>,
+    /// The root chart's NOTES.txt.
+    pub notes: Option<String>,
+    /// What Helm would print as warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Why a chart could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// Loading the chart failed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Reading the values flags failed.
+    #[error(transparent)]
+    Values(#[from] ValuesError),
+    /// Computing values failed (dependencies, schema).
+    #[error(transparent)]
+    Compute(#[from] ComputeError),
+    /// `kubeVersion` excludes the target.
+    #[error(transparent)]
+    KubeVersion(#[from] KubeVersionMismatch),
+    /// A library chart cannot be rendered on its own.
+    #[error("chart {0} is a library chart: library charts are not installable")]
+    Library(String),
+    /// A template failed.
+    #[error(transparent)]
+    Render(#[from] RenderFailure),
+    /// A rendered document is not YAML.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+/// Loads, computes values, renders and sorts; `stdin` serves `-f -`.
+pub fn render_chart(
+    req: &TemplateRequest,
+    stdin: &mut dyn Read,
+) -> Result<TemplateResult, TemplateError> {
+    let mut chart = chart::load(&req.chart)?;
+    if chart.metadata.is_library() {
+        return Err(TemplateError::Library(chart.name().to_owned()));
+    }
+    let kube_version = req.kube_version.clone().unwrap_or_default();
+    chart.check_kube_version(&kube_version)?;
+    let caps = Capabilities::offline(kube_version, &req.api_versions);
+    let user = req.values.build(chart.engine(), stdin)?;
+    let computed = values::compute(&mut chart, &user, req.skip_schema_validation)?;
+    let rendered = render::render(
+        &chart,
+        &computed.values,
+        &req.release,
+        &caps,
+        &RenderOptions { strict: req.strict },
+    )?;
+    let (mut manifests, mut hooks) = manifest::split(&rendered.files)?;
+    manifest::sort_install_order(&mut manifests);
+    manifest::sort_install_order(&mut hooks);
+    let mut crds = Vec::new();
+    collect_crds(&chart, chart.name(), &mut crds);
+    let mut warnings: Vec<String> = computed.warnings.iter().map(ToString::to_string).collect();
+    if chart.metadata.deprecated {
+        warnings.push(format!("This chart is deprecated: {}", chart.name()));
+    }
+    Ok(TemplateResult {
+        manifests,
+        hooks,
+        crds,
+        notes: rendered.notes,
+        warnings,
+    })
+}
+
+fn collect_crds(c: &chart::Chart, prefix: &str, out: &mut Vec<(String, String)>) {
+    for f in c.crd_files() {
+        out.push((format!("{prefix}/{}", f.name), f.text().into_owned()));
+    }
+    for sub in &c.dependencies {
+        collect_crds(sub, &format!("{prefix}/charts/{}", sub.name()), out);
+    }
+}

@@ -1,0 +1,162 @@
+//! `pack template [NAME] CHART`: renders a chart locally and prints the manifests, as
+//! `helm template` does.
+
+use super::values_flags::ValuesFlags;
+use super::{CliResult, GlobalArgs};
+use crate::action::{TemplateRequest, render_chart};
+use crate::k8s::KubeVersion;
+use crate::manifest::{self, Manifest};
+use crate::render::ReleaseInfo;
+use crate::values::ValueOptions;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  pack template demo charts/hello-world\n  \
+                        pack template demo ./chart -f prod.yaml --set image.tag=1.2 -s templates/deployment.yaml")]
+pub struct TemplateArgs {
+    /// Release name, then chart (directory or .tgz). With one argument it is the chart and
+    /// the release is called "release-name".
+    #[arg(value_name = "NAME_OR_CHART", num_args = 1..=2, required = true)]
+    pub args: Vec<String>,
+    /// Kubernetes version for Capabilities and kubeVersion checks (default v1.35.0).
+    #[arg(long, value_name = "VERSION", value_parser = KubeVersion::parse)]
+    pub kube_version: Option<KubeVersion>,
+    /// Extra Capabilities.APIVersions entries (repeatable or comma-separated).
+    #[arg(short = 'a', long = "api-versions", value_name = "VERSION")]
+    pub api_versions: Vec<String>,
+    /// Only print manifests from these templates (globs like templates/*.yaml).
+    #[arg(short = 's', long = "show-only", value_name = "TEMPLATE")]
+    pub show_only: Vec<String>,
+    /// Print the chart's CRDs (crds/) first.
+    #[arg(long)]
+    pub include_crds: bool,
+    /// Leave out test hooks.
+    #[arg(long)]
+    pub skip_tests: bool,
+    /// Leave out hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// Set Release.IsUpgrade instead of Release.IsInstall.
+    #[arg(long)]
+    pub is_upgrade: bool,
+    /// Do not check values against values.schema.json.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
+    /// Write one file per template under this directory instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// With --output-dir: put files under DIR/<release name>/.
+    #[arg(long)]
+    pub release_name: bool,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+}
+
+pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
+    let (name, chart) = match args.args.as_slice() {
+        [chart] => ("release-name".to_owned(), chart.clone()),
+        [name, chart] => (name.clone(), chart.clone()),
+        _ => unreachable!("clap allows one or two arguments"),
+    };
+    let req = TemplateRequest {
+        chart: PathBuf::from(&chart),
+        release: ReleaseInfo {
+            name: name.clone(),
+            namespace: global.namespace().to_owned(),
+            revision: 1,
+            is_upgrade: args.is_upgrade,
+        },
+        values: ValueOptions::from(&args.values),
+        kube_version: args.kube_version.clone(),
+        api_versions: args.api_versions.clone(),
+        skip_schema_validation: args.skip_schema_validation,
+        strict: false,
+    };
+    let result = render_chart(&req, &mut std::io::stdin())?;
+    for w in &result.warnings {
+        anstream::eprintln!("walk.go: warning: {w}");
+    }
+    let mut docs: Vec<Manifest> = result.manifests;
+    if !args.no_hooks {
+        docs.extend(
+            result
+                .hooks
+                .into_iter()
+                .filter(|h| !(args.skip_tests && is_test(h))),
+        );
+    }
+    if !args.show_only.is_empty() {
+        docs = select(docs, &args.show_only, &chart)?;
+    }
+    let mut out = String::new();
+    if args.include_crds {
+        for (path, text) in &result.crds {
+            out.push_str(&format!("---\n# Source: {path}\n{}\n", text.trim_end()));
+        }
+    }
+    if let Some(dir) = &args.output_dir {
+        let base = if args.release_name {
+            dir.join(&name)
+        } else {
+            dir.clone()
+        };
+        return write_dir(&base, &docs);
+    }
+    manifest::write_documents(&docs, &mut out);
+    print!("{out}");
+    Ok(())
+}
+
+fn is_test(m: &Manifest) -> bool {
+    m.hook
+        .as_ref()
+        .is_some_and(|h| h.events.iter().any(|e| e == "test" || e == "test-success"))
+}
+
+/// `--show-only`: globs against the path without the chart name (`templates/x.yaml`).
+fn select(docs: Vec<Manifest>, patterns: &[String], chart: &str) -> CliResult<Vec<Manifest>> {
+    let mut picked = Vec::new();
+    for pattern in patterns {
+        let before = picked.len();
+        for d in &docs {
+            let rel = d
+                .source
+                .split_once('/')
+                .map_or(d.source.as_str(), |(_, r)| r);
+            if crate::render::native::objects::glob_match(pattern, rel) {
+                picked.push(d.clone());
+            }
+        }
+        if picked.len() == before {
+            return Err(format!("could not find template {pattern} in chart {chart}").into());
+        }
+    }
+    Ok(picked)
+}
+
+fn write_dir(base: &std::path::Path, docs: &[Manifest]) -> CliResult {
+    let mut written: Vec<PathBuf> = Vec::new();
+    for d in docs {
+        let path = base.join(&d.source);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        }
+        let mut text = String::new();
+        manifest::write_documents(std::slice::from_ref(d), &mut text);
+        let append = written.contains(&path);
+        let mut existing = if append {
+            std::fs::read_to_string(&path).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        existing.push_str(&text);
+        std::fs::write(&path, existing).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        if !append {
+            println!("wrote {}", path.display());
+            written.push(path);
+        }
+    }
+    Ok(())
+}

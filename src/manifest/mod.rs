@@ -1,0 +1,353 @@
+//! Rendered files into Kubernetes documents: split on `---`, parse, set hooks apart, sort
+//! by Helm's install order, and print them as `helm template` does.
+
+use crate::render::{RenderedFile, parse_document};
+use crate::value::Value;
+
+/// The kinds in the order Helm installs them; other kinds follow, alphabetically.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// The hook events Helm knows.
+pub const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// A hook's annotations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hook {
+    /// Its events (`pre-install`, `test`…).
+    pub events: Vec<String>,
+    /// `helm.sh/hook-weight` (0 when absent or not a number).
+    pub weight: i64,
+    /// `helm.sh/hook-delete-policy` entries.
+    pub delete_policies: Vec<String>,
+}
+
+/// One Kubernetes document of the rendered output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    /// The template it came from (`chart/templates/x.yaml`).
+    pub source: String,
+    /// The document's text, trimmed.
+    pub content: String,
+    /// The parsed document (`Null` for a comment-only document).
+    pub object: Value,
+    /// `kind` (empty when absent).
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// Set when the document is a hook.
+    pub hook: Option<Hook>,
+}
+
+/// A rendered document that is not valid YAML.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("YAML parse error on {file}: {message}{}", locate(.file, *.template_line, *.rendered_line, .rendered_text))]
+pub struct ManifestError {
+    /// The template file.
+    pub file: String,
+    /// The parser's message.
+    pub message: String,
+    /// 1-based line of the problem in the rendered file.
+    pub rendered_line: usize,
+    /// That rendered line.
+    pub rendered_text: String,
+    /// 1-based line of the template source that most likely produced it (0 if unknown).
+    pub template_line: usize,
+}
+
+fn locate(file: &str, template_line: usize, rendered_line: usize, text: &str) -> String {
+    if template_line > 0 {
+        format!(
+            "\n  --> {file}:{template_line} (the template line that produced rendered line {rendered_line}: {text:?})"
+        )
+    } else {
+        format!(
+            "\n  rendered line {rendered_line}: {text:?} (run with --debug to see the rendered output)"
+        )
+    }
+}
+
+/// Splits rendered files into manifests and hooks (each in file order, then document
+/// order), as Helm does: documents are separated by `---` at a line start; empty ones are
+/// dropped; a hook with an unknown event is dropped whole.
+pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), ManifestError> {
+    let mut manifests = Vec::new();
+    let mut hooks = Vec::new();
+    for file in files {
+        if file.content.trim().is_empty() {
+            continue;
+        }
+        for (offset, doc) in documents(&file.content) {
+            let content = doc.trim();
+            if content.is_empty() {
+                continue;
+            }
+            let object = parse_document(content, file.native).map_err(|e| {
+                let doc_start_line = file.content[..offset].matches('\n').count();
+                let lead = doc.len() - doc.trim_start().len();
+                let lead_lines = doc[..lead].matches('\n').count();
+                let rendered_line = doc_start_line + lead_lines + e.line.unwrap_or(1) as usize;
+                let rendered_text = file
+                    .content
+                    .lines()
+                    .nth(rendered_line.saturating_sub(1))
+                    .unwrap_or("")
+                    .to_owned();
+                ManifestError {
+                    file: file.path.clone(),
+                    message: e.to_string(),
+                    template_line: template_line_for(&file.template_source, &rendered_text),
+                    rendered_line,
+                    rendered_text,
+                }
+            })?;
+            let m = manifest(&file.path, content, object);
+            match &m.hook {
+                Some(h) if h.events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) => {}
+                Some(_) => hooks.push(m),
+                None => manifests.push(m),
+            }
+        }
+    }
+    Ok((manifests, hooks))
+}
+
+/// Documents of a rendered file with their byte offsets: split where a line starts with
+/// `---` (Helm's `(?:^|\s*\n)---\s*`).
+fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut search = 0;
+    loop {
+        let found = text[search..].find("---").map(|i| i + search);
+        match found {
+            Some(i) if i == 0 || text.as_bytes()[i - 1] == b'\n' => {
+                out.push((start, &text[start..i]));
+                start = i + 3;
+                search = start;
+            }
+            Some(i) => search = i + 3,
+            None => break,
+        }
+    }
+    out.push((start, &text[start..]));
+    out
+}
+
+fn manifest(source: &str, content: &str, object: Value) -> Manifest {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let annotations = object.get_path(["metadata", "annotations"]);
+    let annotation = |k: &str| annotations.and_then(|a| a.get(k)).map(|v| v.to_string());
+    let hook = annotation("helm.sh/hook").map(|events| Hook {
+        events: list(&events),
+        weight: annotation("helm.sh/hook-weight")
+            .and_then(|w| w.trim().parse().ok())
+            .unwrap_or(0),
+        delete_policies: annotation("helm.sh/hook-delete-policy")
+            .map(|p| list(&p))
+            .unwrap_or_default(),
+    });
+    Manifest {
+        source: source.to_owned(),
+        content: content.to_owned(),
+        kind: text(object.get("kind")),
+        name: text(object.get_path(["metadata", "name"])),
+        object,
+        hook,
+    }
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The template line that most likely produced a rendered line: the first source line
+/// whose literal text (around template tags) matches it, preferring exact matches.
+fn template_line_for(source: &str, rendered: &str) -> usize {
+    let wanted = rendered.trim();
+    if wanted.is_empty() {
+        return 0;
+    }
+    let lines: Vec<&str> = source.lines().collect();
+    if let Some(i) = lines.iter().position(|l| l.trim() == wanted) {
+        return i + 1;
+    }
+    // The literal text before the first tag, e.g. `name: ` of `name: {{ x }}`.
+    let key = wanted.split(':').next().unwrap_or(wanted).trim();
+    lines
+        .iter()
+        .position(|l| {
+            let literal = l.split("{{").next().unwrap_or(l).trim();
+            !literal.is_empty()
+                && (wanted.starts_with(literal)
+                    || literal.split(':').next().map(str::trim) == Some(key))
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// Sorts by Helm's install order of kinds (stable: ties keep their order).
+pub fn sort_install_order(items: &mut [Manifest]) {
+    items.sort_by(|a, b| {
+        let rank = |m: &Manifest| {
+            INSTALL_ORDER
+                .iter()
+                .position(|k| *k == m.kind)
+                .unwrap_or(INSTALL_ORDER.len())
+        };
+        rank(a).cmp(&rank(b)).then_with(|| {
+            if rank(a) == INSTALL_ORDER.len() {
+                a.kind.cmp(&b.kind)
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
+}
+
+/// `---\n# Source: <path>\n<document>\n` for each, as `helm template` prints.
+pub fn write_documents(items: &[Manifest], out: &mut String) {
+    for m in items {
+        out.push_str("---\n# Source: ");
+        out.push_str(&m.source);
+        out.push('\n');
+        out.push_str(&m.content);
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str) -> RenderedFile {
+        RenderedFile {
+            path: path.into(),
+            content: content.into(),
+            native: true,
+            template_source: String::new(),
+        }
+    }
+
+    #[test]
+    fn splits_like_helm() {
+        let docs: Vec<&str> = documents("a: 1\n---\nb: 2\n--- \nc: 3\nd: ---x\n---e: 4")
+            .into_iter()
+            .map(|(_, d)| d.trim())
+            .collect();
+        assert_eq!(docs, ["a: 1", "b: 2", "c: 3\nd: ---x", "e: 4"]);
+    }
+
+    #[test]
+    fn hooks_are_set_apart_and_unknown_events_dropped() {
+        let (m, h) = split(&[file(
+            "c/templates/x.yaml",
+            "kind: Pod\nmetadata:\n  name: a\n  annotations:\n    helm.sh/hook: test\n    helm.sh/hook-weight: \"-5\"\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install,bogus\n---\nkind: Service\nmetadata:\n  name: s\n---\n# only a comment\n",
+        )])
+        .unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].hook.as_ref().unwrap().weight, -5);
+        let kinds: Vec<&str> = m.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, ["Service", ""]);
+    }
+
+    #[test]
+    fn install_order() {
+        let mk = |kind: &str| {
+            manifest("x", "", {
+                let mut m = crate::value::Map::new();
+                m.insert("kind".into(), Value::from(kind));
+                Value::Map(m)
+            })
+        };
+        let mut items: Vec<Manifest> = [
+            "Zebra",
+            "Deployment",
+            "Alpha",
+            "Service",
+            "Namespace",
+            "Deployment",
+        ]
+        .iter()
+        .map(|k| mk(k))
+        .collect();
+        sort_install_order(&mut items);
+        let kinds: Vec<&str> = items.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "Service",
+                "Deployment",
+                "Deployment",
+                "Alpha",
+                "Zebra"
+            ]
+        );
+    }
+
+    #[test]
+    fn yaml_errors_point_at_the_template_line() {
+        let mut f = file(
+            "c/templates/cm.yaml",
+            "kind: ConfigMap\ndata:\n  key: a: b\n",
+        );
+        f.template_source = "kind: ConfigMap\ndata:\n  key: {{ Values.v }}\n".into();
+        let err = split(&[f]).unwrap_err();
+        assert_eq!(err.rendered_line, 3);
+        assert_eq!(err.template_line, 3);
+        assert!(err.to_string().contains("c/templates/cm.yaml:3"), "{err}");
+    }
+}

@@ -1,0 +1,336 @@
+//! Rendering a chart tree to files: each chart by its own engine (native minijinja now;
+//! Helm's Go templates later), with Helm's objects, over values already computed.
+
+pub mod context;
+pub mod native;
+
+pub use context::ReleaseInfo;
+
+use crate::chart::{Chart, Engine};
+use crate::k8s::Capabilities;
+use crate::value::{Map, Value};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Options of a render.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// Undefined values are errors (`lint --strict`).
+    pub strict: bool,
+}
+
+/// One rendered template file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Its path in Helm's form: `<chart>/templates/x.yaml`, or
+    /// `<chart>/charts/<sub>/templates/x.yaml` for a subchart's.
+    pub path: String,
+    /// What the template produced.
+    pub content: String,
+    /// Produced by a native chart (YAML 1.2 semantics).
+    pub native: bool,
+    /// The template's source, to point YAML errors in the output back at it.
+    pub template_source: String,
+}
+
+/// The result of rendering a chart tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// Every rendered template except partials and NOTES.txt, in path order.
+    pub files: Vec<RenderedFile>,
+    /// The root chart's rendered NOTES.txt, when it has one.
+    pub notes: Option<String>,
+}
+
+/// A chart of the tree with what rendering it needs.
+#[derive(Clone, Debug)]
+pub struct ChartRender<'a> {
+    /// The chart.
+    pub chart: &'a Chart,
+    /// Its path prefix: `root`, `root/charts/sub`.
+    pub prefix: String,
+    /// 0 for the root.
+    pub depth: usize,
+    /// Its `.Values`.
+    pub values: Map,
+}
+
+/// A template that failed to render, pointing at the template source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderError {
+    /// The template file (`chart/templates/x.yaml`).
+    pub template: String,
+    /// 1-based line in that file.
+    pub line: Option<usize>,
+    /// 1-based column.
+    pub column: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+    /// The source line, with a marker under the failing part.
+    pub snippet: Option<String>,
+    /// Where the failing template was included from (outermost last).
+    pub included_from: Vec<String>,
+}
+
+impl std::error::Error for RenderError {}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        write!(f, "\n  --> {}", self.template)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        if let Some(s) = &self.snippet {
+            write!(f, "\n{s}")?;
+        }
+        for inc in &self.included_from {
+            write!(f, "\n  included from {inc}")?;
+        }
+        Ok(())
+    }
+}
+
+impl RenderError {
+    fn engine(message: String) -> Self {
+        RenderError {
+            template: "(engine)".into(),
+            line: None,
+            column: None,
+            message,
+            snippet: None,
+            included_from: Vec::new(),
+        }
+    }
+
+    /// From one minijinja error of the template `path`.
+    fn from_mj(e: &minijinja::Error, path: &str, sources: &Sources) -> Self {
+        Self::from_mj_chain(e, path, &HashMap::new(), sources)
+    }
+
+    /// From a minijinja error and its chain of causes (nested `include`/`tpl` renders):
+    /// the innermost located error is the one reported, the outer ones say where it was
+    /// included from. `defines` maps define names to the files that hold them.
+    fn from_mj_chain(
+        e: &minijinja::Error,
+        path: &str,
+        defines: &HashMap<String, String>,
+        sources: &Sources,
+    ) -> Self {
+        let mut chain: Vec<&minijinja::Error> = vec![e];
+        let mut cur: &dyn std::error::Error = e;
+        while let Some(src) = cur.source() {
+            if let Some(mj) = src.downcast_ref::<minijinja::Error>() {
+                chain.push(mj);
+            }
+            cur = src;
+        }
+        let file_of = |err: &minijinja::Error| -> String {
+            match err.name() {
+                Some(n) => match n.strip_prefix("define::") {
+                    Some(d) => defines.get(d).map_or_else(
+                        || format!("define {d:?}"),
+                        |f| format!("{f} (define {d:?})"),
+                    ),
+                    None => n.to_owned(),
+                },
+                None => path.to_owned(),
+            }
+        };
+        let located: Vec<&minijinja::Error> = chain
+            .iter()
+            .copied()
+            .filter(|c| c.line().is_some())
+            .collect();
+        let inner = located.last().copied().unwrap_or(e);
+        let source = inner
+            .name()
+            .and_then(|n| sources.get(n))
+            .map(String::as_str);
+        let expression = source.and_then(|src| inner.range().and_then(|r| src.get(r)));
+        let innermost_msg = chain
+            .iter()
+            .rev()
+            .find_map(|c| c.detail().map(str::to_owned))
+            .or_else(|| expression.map(|x| format!("`{x}`")))
+            .unwrap_or_else(|| inner.kind().to_string());
+        let (column, snippet) = source.map_or((None, None), |src| snippet_of(inner, src));
+        // Repeated frames (a template including itself) are shown once with a count.
+        let mut included_from: Vec<String> = Vec::new();
+        let mut last: Option<(String, usize)> = None;
+        for frame in located
+            .iter()
+            .rev()
+            .skip(1)
+            .map(|c| format!("{}:{}", file_of(c), c.line().unwrap_or(0)))
+        {
+            match &mut last {
+                Some((f, n)) if *f == frame => *n += 1,
+                _ => {
+                    if let Some((f, n)) = last.take() {
+                        included_from.push(if n > 1 { format!("{f} ({n} times)") } else { f });
+                    }
+                    last = Some((frame, 1));
+                }
+            }
+        }
+        if let Some((f, n)) = last {
+            included_from.push(if n > 1 { format!("{f} ({n} times)") } else { f });
+        }
+        RenderError {
+            template: file_of(inner),
+            line: inner.line(),
+            column,
+            message: format!("{}: {innermost_msg}", kind_words(inner.kind())),
+            snippet,
+            included_from,
+        }
+    }
+}
+
+fn kind_words(kind: minijinja::ErrorKind) -> &'static str {
+    use minijinja::ErrorKind as K;
+    match kind {
+        K::SyntaxError => "template syntax error",
+        K::UndefinedError => "undefined value",
+        K::UnknownFunction => "unknown function",
+        K::UnknownFilter => "unknown filter",
+        K::UnknownMethod => "unknown method",
+        K::OutOfFuel => "template ran too long (out of fuel)",
+        K::TemplateNotFound => "template not found",
+        _ => "render error",
+    }
+}
+
+/// Template sources by template name, for error snippets.
+pub type Sources = HashMap<String, String>;
+
+/// The failing source line with a caret marker, and the 1-based column.
+fn snippet_of(e: &minijinja::Error, src: &str) -> (Option<usize>, Option<String>) {
+    let Some(line) = e.line() else {
+        return (None, None);
+    };
+    let text = src.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let line_start: usize = src
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let (col, width) = match e.range() {
+        Some(r) if r.start >= line_start => {
+            let col = src[line_start..r.start].chars().count();
+            let width = src[r.start..r.end.min(line_start + text.len()).max(r.start)]
+                .chars()
+                .count()
+                .max(1);
+            (col, width)
+        }
+        _ => (0, 0),
+    };
+    let pad = " ".repeat(line.to_string().len() + 2);
+    let mut s = format!("{pad}|\n {line} | {text}");
+    if width > 0 {
+        s.push_str(&format!(
+            "\n{pad}| {}{}",
+            " ".repeat(col),
+            "^".repeat(width)
+        ));
+    }
+    (width.gt(&0).then_some(col + 1), Some(s))
+}
+
+/// Why a chart tree could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderFailure {
+    /// A template failed.
+    #[error(transparent)]
+    Template(#[from] Box<RenderError>),
+    /// A chart of a kind this build cannot render yet.
+    #[error(
+        "chart {chart} uses Go templates (apiVersion {api_version}); pack renders native charts (apiVersion pack/v1) only so far"
+    )]
+    Unsupported {
+        /// The chart's path.
+        chart: String,
+        /// Its apiVersion.
+        api_version: String,
+    },
+}
+
+/// Lists the charts of a processed tree with their values and paths, root first.
+pub fn charts<'a>(root: &'a Chart, values: &Map) -> Vec<ChartRender<'a>> {
+    fn walk<'a>(
+        c: &'a Chart,
+        values: &Map,
+        prefix: String,
+        depth: usize,
+        out: &mut Vec<ChartRender<'a>>,
+    ) {
+        out.push(ChartRender {
+            chart: c,
+            prefix: prefix.clone(),
+            depth,
+            values: values.clone(),
+        });
+        for sub in &c.dependencies {
+            let sub_values = context::sub_values(values, sub);
+            walk(
+                sub,
+                &sub_values,
+                format!("{prefix}/charts/{}", sub.name()),
+                depth + 1,
+                out,
+            );
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, values, root.name().to_owned(), 0, &mut out);
+    out
+}
+
+/// Renders a processed chart tree (see [`crate::values::compute`]) with its values.
+pub fn render(
+    root: &Chart,
+    values: &Map,
+    release: &ReleaseInfo,
+    caps: &Capabilities,
+    opts: &RenderOptions,
+) -> Result<Rendered, RenderFailure> {
+    let all = charts(root, values);
+    if let Some(helm) = all
+        .iter()
+        .find(|c| c.chart.engine() == Engine::Helm && !c.chart.templates.is_empty())
+    {
+        return Err(RenderFailure::Unsupported {
+            chart: helm.prefix.clone(),
+            api_version: helm.chart.metadata.api_version.clone(),
+        });
+    }
+    let files = native::render(&all, release, caps, opts)?;
+    let notes_path = format!("{}/templates/NOTES.txt", root.name());
+    let mut rendered = Rendered::default();
+    for f in files {
+        if f.path.ends_with("/templates/NOTES.txt") {
+            if f.path == notes_path {
+                rendered.notes = Some(f.content);
+            }
+            continue;
+        }
+        rendered.files.push(f);
+    }
+    rendered.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(rendered)
+}
+
+/// Parses a rendered document with the YAML flavour of the chart that produced it.
+pub fn parse_document(text: &str, native: bool) -> Result<Value, crate::value::yaml::YamlError> {
+    let flavor = if native {
+        crate::value::yaml::Flavor::Core12
+    } else {
+        crate::value::yaml::Flavor::Yaml11
+    };
+    crate::value::yaml::from_str(text, flavor)
+}

@@ -1,0 +1,1 @@
+{% define "web.greeting" %}hello from web{% enddefine %}
