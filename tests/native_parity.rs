@@ -26,16 +26,22 @@ fn objects(output: &str) -> Vec<(String, Value)> {
         if body.trim().is_empty() {
             continue;
         }
-        let value = yaml::from_str(&body, Flavor::Yaml11).unwrap_or_else(|e| panic!("{source}: {e}\n{body}"));
+        let value = yaml::from_str(&body, Flavor::Yaml11)
+            .unwrap_or_else(|e| panic!("{source}: {e}\n{body}"));
         out.push((source, value));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.to_json().cmp(&b.1.to_json())));
+    out.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.to_json().cmp(&b.1.to_json()))
+    });
     out
 }
 
 fn pack(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pack"));
-    cmd.current_dir(dir).env("PACK_COLOR", "never").env_remove("PACK_NAMESPACE");
+    cmd.current_dir(dir)
+        .env("PACK_COLOR", "never")
+        .env_remove("PACK_NAMESPACE");
     cmd
 }
 
@@ -45,7 +51,9 @@ fn compare(what: &str, theirs: &str, ours: &str) -> Vec<String> {
     let tk: Vec<&String> = t.iter().map(|x| &x.0).collect();
     let ok: Vec<&String> = o.iter().map(|x| &x.0).collect();
     if tk != ok {
-        diffs.push(format!("{what}: documents differ: helm {tk:?}, pack {ok:?}"));
+        diffs.push(format!(
+            "{what}: documents differ: helm {tk:?}, pack {ok:?}"
+        ));
         return diffs;
     }
     for ((src, tv), (_, ov)) in t.iter().zip(&o) {
@@ -68,7 +76,11 @@ fn create_renders_the_objects_helm_create_renders() {
     let home = tempfile::tempdir().unwrap();
     let helm_dir = tempfile::tempdir().unwrap();
     let pack_dir = tempfile::tempdir().unwrap();
-    run_ok(helm(&helm_bin, home.path()).current_dir(helm_dir.path()).args(["create", "demo"]));
+    run_ok(
+        helm(&helm_bin, home.path())
+            .current_dir(helm_dir.path())
+            .args(["create", "demo"]),
+    );
     run_ok(pack(pack_dir.path()).args(["create", "demo"]));
     let variants: &[&[&str]] = &[
         &[],
@@ -77,8 +89,14 @@ fn create_renders_the_objects_helm_create_renders() {
         &["--set", "autoscaling.enabled=true"],
         &["--set", "serviceAccount.create=false"],
         &["--set", "replicaCount=3,service.port=8080"],
-        &["--set", "ingress.enabled=true,ingress.tls[0].secretName=tls,ingress.tls[0].hosts[0]=a.example"],
-        &["--set", "podAnnotations.a=b,podLabels.tier=web,resources.limits.cpu=1"],
+        &[
+            "--set",
+            "ingress.enabled=true,ingress.tls[0].secretName=tls,ingress.tls[0].hosts[0]=a.example",
+        ],
+        &[
+            "--set",
+            "podAnnotations.a=b,podLabels.tier=web,resources.limits.cpu=1",
+        ],
     ];
     let mut diffs = Vec::new();
     for args in variants {
@@ -88,7 +106,11 @@ fn create_renders_the_objects_helm_create_renders() {
                 .args(["template", "r", "demo"])
                 .args(*args),
         );
-        let ours = run_ok(pack(pack_dir.path()).args(["template", "r", "demo"]).args(*args));
+        let ours = run_ok(
+            pack(pack_dir.path())
+                .args(["template", "r", "demo"])
+                .args(*args),
+        );
         diffs.extend(compare(&format!("{args:?}"), &theirs, &ours));
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
@@ -99,7 +121,8 @@ fn hello_world_renders_the_objects_of_helms_example() {
     let Some(shared) = common::shared_dir() else {
         return;
     };
-    let expected = std::fs::read_to_string(shared.join("corpus/expected/hello-world.yaml")).unwrap();
+    let expected =
+        std::fs::read_to_string(shared.join("corpus/expected/hello-world.yaml")).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ours = run_ok(pack(root).args([
         "template",

@@ -8,14 +8,38 @@ const SCAFFOLD: &[(&str, &str)] = &[
     ("Chart.yaml", include_str!("scaffold/Chart.yaml")),
     ("values.yaml", include_str!("scaffold/values.yaml")),
     (".helmignore", include_str!("scaffold/helmignore")),
-    ("templates/_helpers.tpl", include_str!("scaffold/templates/_helpers.tpl")),
-    ("templates/deployment.yaml", include_str!("scaffold/templates/deployment.yaml")),
-    ("templates/service.yaml", include_str!("scaffold/templates/service.yaml")),
-    ("templates/serviceaccount.yaml", include_str!("scaffold/templates/serviceaccount.yaml")),
-    ("templates/ingress.yaml", include_str!("scaffold/templates/ingress.yaml")),
-    ("templates/httproute.yaml", include_str!("scaffold/templates/httproute.yaml")),
-    ("templates/hpa.yaml", include_str!("scaffold/templates/hpa.yaml")),
-    ("templates/NOTES.txt", include_str!("scaffold/templates/NOTES.txt")),
+    (
+        "templates/_helpers.tpl",
+        include_str!("scaffold/templates/_helpers.tpl"),
+    ),
+    (
+        "templates/deployment.yaml",
+        include_str!("scaffold/templates/deployment.yaml"),
+    ),
+    (
+        "templates/service.yaml",
+        include_str!("scaffold/templates/service.yaml"),
+    ),
+    (
+        "templates/serviceaccount.yaml",
+        include_str!("scaffold/templates/serviceaccount.yaml"),
+    ),
+    (
+        "templates/ingress.yaml",
+        include_str!("scaffold/templates/ingress.yaml"),
+    ),
+    (
+        "templates/httproute.yaml",
+        include_str!("scaffold/templates/httproute.yaml"),
+    ),
+    (
+        "templates/hpa.yaml",
+        include_str!("scaffold/templates/hpa.yaml"),
+    ),
+    (
+        "templates/NOTES.txt",
+        include_str!("scaffold/templates/NOTES.txt"),
+    ),
     (
         "templates/tests/test-connection.yaml",
         include_str!("scaffold/templates/tests/test-connection.yaml"),
@@ -91,7 +115,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for bad in ["Shop", "-x", "a_b", "a.b"] {
             let err = create(&dir.path().join(bad)).unwrap_err();
-            assert!(err.to_string().contains("not a valid chart name"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("not a valid chart name"),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -5,6 +5,7 @@ mod completion;
 mod create;
 mod dependency;
 mod env;
+mod lint;
 mod report;
 mod show;
 mod template;
@@ -117,6 +118,8 @@ pub enum Command {
     Completion(completion::CompletionArgs),
     /// Create a new native chart with a Deployment, Service, Ingress and more.
     Create(create::CreateArgs),
+    /// Check a chart for problems: Chart.yaml, values, templates, names and labels.
+    Lint(lint::LintArgs),
     /// Render a chart locally and print the manifests.
     Template(template::TemplateArgs),
     /// Show a chart's Chart.yaml, values, README or CRDs.
@@ -152,6 +155,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Env(args) => env::run(&args, global),
         Command::Completion(args) => completion::run(&args),
         Command::Create(args) => create::run(&args),
+        Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
         Command::Show(args) => show::run(&args),
         Command::Dependency(args) => dependency::run(&args),

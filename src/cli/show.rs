@@ -3,7 +3,7 @@
 use super::values_flags::ValuesFlags;
 use super::{CliResult, Context};
 use crate::chart::{self, Chart};
-use crate::value::{Map, Value, yaml};
+use crate::value::{Value, yaml};
 use crate::values::{self as values_mod, ValueOptions};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -100,25 +100,11 @@ fn computed(args: &ValuesArgs) -> CliResult {
     Ok(())
 }
 
-/// Chart.yaml as Helm prints it: the fields it knows, keys in alphabetical order.
+/// Chart.yaml as Helm prints it: the fields it knows, keys in alphabetical order, in
+/// Helm's YAML style.
 fn chart_yaml(chart: &Chart) -> String {
-    yaml::to_string(&sorted(&chart.metadata.to_value()))
-}
-
-fn sorted(v: &Value) -> Value {
-    match v {
-        Value::Map(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Value::Map(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sorted(&m[k])))
-                    .collect::<Map>(),
-            )
-        }
-        Value::List(l) => Value::List(l.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
+    use crate::value::emit::{EmitOptions, emit};
+    emit(&chart.metadata.to_value(), &EmitOptions::helm())
 }
 
 fn values(chart: &Chart) -> String {

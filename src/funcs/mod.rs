@@ -6,6 +6,7 @@
 //! native template uses it as a filter (`X | trimSuffix("-")`).
 
 pub mod args;
+pub mod yaml;
 
 use crate::value::Value;
 
@@ -53,7 +54,7 @@ impl std::fmt::Debug for Func {
 
 /// Every library function, each name once.
 pub fn all() -> Vec<Func> {
-    let groups: &[&[Func]] = &[];
+    let groups: &[&[Func]] = &[yaml::FUNCS];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 

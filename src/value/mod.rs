@@ -5,6 +5,7 @@
 //! `Null` is a value of its own, distinct from a key that is missing.
 
 mod convert;
+pub mod emit;
 pub mod yaml;
 
 use indexmap::IndexMap;

@@ -108,42 +108,7 @@ fn is_blank(src: &str) -> bool {
 
 /// Writes a value as a YAML document (no leading `---`), keys in their order, strings
 /// quoted wherever a YAML 1.1 reader (kubectl, the API server, Helm) would otherwise see
-/// a boolean, number, null or timestamp.
+/// a boolean, number, null or timestamp, whole floats as integers, no line folding.
 pub fn to_string(v: &Value) -> String {
-    let mut o = serde_saphyr::SerializerOptions::default();
-    o.folded_wrap_chars = usize::MAX;
-    o.min_fold_chars = usize::MAX;
-    // A Value always serialises; the crate errors only on unsupported Serde shapes.
-    serde_saphyr::to_string_with_options(&WholeFloatsAsInts(v), o)
-        .unwrap_or_else(|e| format!("# {e}\n"))
-}
-
-/// Serialises whole floats as integers (`3`, not `3.0`), as Go's YAML and JSON encoders
-/// print float64 values: Kubernetes rejects `replicas: 3.0` for an integer field.
-struct WholeFloatsAsInts<'a>(&'a Value);
-
-impl serde::Serialize for WholeFloatsAsInts<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
-        match self.0 {
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
-                s.serialize_i64(*f as i64)
-            }
-            Value::List(l) => {
-                let mut seq = s.serialize_seq(Some(l.len()))?;
-                for item in l {
-                    seq.serialize_element(&WholeFloatsAsInts(item))?;
-                }
-                seq.end()
-            }
-            Value::Map(m) => {
-                let mut map = s.serialize_map(Some(m.len()))?;
-                for (k, v) in m {
-                    map.serialize_entry(k, &WholeFloatsAsInts(v))?;
-                }
-                map.end()
-            }
-            other => other.serialize(s),
-        }
-    }
+    super::emit::emit(v, &super::emit::EmitOptions::kubernetes())
 }

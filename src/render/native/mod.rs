@@ -246,7 +246,11 @@ fn environment(
 }
 
 fn register_functions(env: &mut Environment<'static>) {
-    for f in funcs::all() {
+    let overrides = funcs::yaml::NATIVE_OVERRIDES;
+    let library = funcs::all()
+        .into_iter()
+        .filter(|f| !overrides.iter().any(|o| o.name == f.name));
+    for f in library.chain(overrides.iter().copied()) {
         let call = f.call;
         env.add_function(
             f.name,

@@ -1,0 +1,60 @@
+//! `pack lint CHART…`: finds problems in charts before they are installed.
+
+use super::values_flags::ValuesFlags;
+use super::{CliResult, ExitCodeError};
+use crate::action::lint::{Severity, lint};
+use crate::values::ValueOptions;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Chart directories or archives.
+    #[arg(required = true, value_name = "CHART")]
+    pub charts: Vec<PathBuf>,
+    /// Fail on warnings too, and treat undefined values in templates as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print only warnings and errors.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+}
+
+pub fn run(args: &LintArgs) -> CliResult {
+    let values = ValueOptions::from(&args.values);
+    let mut failed = 0;
+    for chart in &args.charts {
+        let findings = lint(chart, &values, args.strict);
+        let fails = findings.iter().any(|f| {
+            f.severity == Severity::Error || (args.strict && f.severity == Severity::Warning)
+        });
+        if fails {
+            failed += 1;
+        }
+        let shown: Vec<_> = findings
+            .iter()
+            .filter(|f| !args.quiet || f.severity > Severity::Info)
+            .collect();
+        if !args.quiet || !shown.is_empty() {
+            println!("==> Linting {}", chart.display());
+            for f in shown {
+                println!("{f}");
+            }
+            println!();
+        }
+    }
+    let summary = format!(
+        "{} chart(s) linted, {failed} chart(s) failed",
+        args.charts.len()
+    );
+    if failed > 0 {
+        return Err(Box::new(ExitCodeError {
+            code: super::EXIT_FAILURE,
+            message: format!("Error: {summary}"),
+        }));
+    }
+    println!("{summary}");
+    Ok(())
+}
