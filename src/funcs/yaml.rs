@@ -141,7 +141,7 @@ mod tests {
     fn to_yaml_forms() {
         let v = yaml::from_str("b: 1\na: [x, 'yes']", Flavor::Core12).unwrap();
         assert_eq!(
-            to_yaml(&[v.clone()]).unwrap(),
+            to_yaml(std::slice::from_ref(&v)).unwrap(),
             s("a:\n- x\n- \"yes\"\nb: 1")
         );
         assert_eq!(to_yaml_native(&[v]).unwrap(), s("b: 1\na:\n- x\n- \"yes\""));
