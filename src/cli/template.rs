@@ -92,7 +92,7 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
     let mut out = String::new();
     if args.include_crds {
         for (path, text) in &result.crds {
-            out.push_str(&format!("---\n# Source: {path}\n{}\n", text.trim_end()));
+            out.push_str(&format!("---\n# Source: {path}\n{text}\n"));
         }
     }
     if let Some(dir) = &args.output_dir {

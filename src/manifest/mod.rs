@@ -161,25 +161,34 @@ pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), M
     Ok((manifests, hooks))
 }
 
-/// Documents of a rendered file with their byte offsets: split where a line starts with
-/// `---` (Helm's `(?:^|\s*\n)---\s*`).
+/// Documents of a rendered file with their byte offsets, split exactly as Helm's
+/// `(?:^|\s*\n)---\s*` does: a `---` counts only after a line break that an earlier
+/// separator has not already swallowed, so `---\n\n---` leaves the second `---` inside
+/// the next document, as in Helm.
 fn documents(text: &str) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut start = 0;
+    let mut doc_start = 0;
+    let mut consumed = 0;
     let mut search = 0;
-    loop {
-        let found = text[search..].find("---").map(|i| i + search);
-        match found {
-            Some(i) if i == 0 || text.as_bytes()[i - 1] == b'\n' => {
-                out.push((start, &text[start..i]));
-                start = i + 3;
-                search = start;
-            }
-            Some(i) => search = i + 3,
-            None => break,
+    while let Some(found) = text[search..].find("---") {
+        let i = search + found;
+        let at_start = i == 0 && consumed == 0;
+        let after_break = i >= 1 && bytes[i - 1] == b'\n' && i - 1 >= consumed;
+        if !(at_start || after_break) {
+            search = i + 3;
+            continue;
         }
+        out.push((doc_start, &text[doc_start..i]));
+        let mut end = i + 3;
+        while end < bytes.len() && bytes[end].is_ascii_whitespace() {
+            end += 1;
+        }
+        consumed = end;
+        doc_start = end;
+        search = end;
     }
-    out.push((start, &text[start..]));
+    out.push((doc_start, &text[doc_start..]));
     out
 }
 
@@ -288,6 +297,12 @@ mod tests {
             .map(|(_, d)| d.trim())
             .collect();
         assert_eq!(docs, ["a: 1", "b: 2", "c: 3\nd: ---x", "e: 4"]);
+        // The separator swallows the blank line, so the next `---` stays in the document.
+        let docs: Vec<&str> = documents("a: 1\n---\n\n---\nb: 2")
+            .into_iter()
+            .map(|(_, d)| d.trim())
+            .collect();
+        assert_eq!(docs, ["a: 1", "---\nb: 2"]);
     }
 
     #[test]
