@@ -49,6 +49,17 @@ pub struct TemplateArgs {
     /// With --output-dir: put files under DIR/<release name>/.
     #[arg(long)]
     pub release_name: bool,
+    /// A program that receives all rendered documents on standard input and prints the
+    /// documents to use instead (kustomize-style patching).
+    #[arg(long, value_name = "PATH")]
+    pub post_renderer: Option<PathBuf>,
+    /// An argument for the post-renderer (repeatable).
+    #[arg(
+        long = "post-renderer-args",
+        value_name = "ARG",
+        requires = "post_renderer"
+    )]
+    pub post_renderer_args: Vec<String>,
     #[command(flatten)]
     pub values: ValuesFlags,
 }
@@ -86,6 +97,9 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
                 .filter(|h| !(args.skip_tests && is_test(h))),
         );
     }
+    if let Some(program) = &args.post_renderer {
+        docs = post_render(program, &args.post_renderer_args, &docs)?;
+    }
     if !args.show_only.is_empty() {
         docs = select(docs, &args.show_only, &chart)?;
     }
@@ -106,6 +120,65 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
     manifest::write_documents(&docs, &mut out);
     print!("{out}");
     Ok(())
+}
+
+/// Sends every document through the post-renderer and reads its output back: documents
+/// keep their `# Source:` line when the program keeps it, are re-sorted in install order,
+/// and hooks stay after the other documents.
+fn post_render(
+    program: &std::path::Path,
+    args: &[String],
+    docs: &[Manifest],
+) -> CliResult<Vec<Manifest>> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut input = String::new();
+    manifest::write_documents(docs, &mut input);
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting post-renderer {}: {e}", program.display()))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or("post-renderer has no standard input")?;
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("running post-renderer {}: {e}", program.display()))?;
+    let _ = writer.join();
+    if !out.status.success() {
+        return Err(format!(
+            "post-renderer {} failed ({})",
+            program.display(),
+            out.status
+        )
+        .into());
+    }
+    let text = String::from_utf8(out.stdout).map_err(|_| "post-renderer printed invalid UTF-8")?;
+    let file = crate::render::RenderedFile {
+        path: "post-renderer".into(),
+        content: text,
+        native: false,
+        template_source: String::new(),
+    };
+    let (mut manifests, mut hooks) = manifest::split(std::slice::from_ref(&file))?;
+    for m in manifests.iter_mut().chain(hooks.iter_mut()) {
+        if let Some((source, rest)) = m
+            .content
+            .strip_prefix("# Source: ")
+            .and_then(|r| r.split_once('\n'))
+        {
+            m.source = source.to_owned();
+            m.content = rest.to_owned();
+        }
+    }
+    manifest::sort_install_order(&mut manifests);
+    manifest::sort_install_order(&mut hooks);
+    manifests.extend(hooks);
+    Ok(manifests)
 }
 
 fn is_test(m: &Manifest) -> bool {
