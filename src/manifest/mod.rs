@@ -174,7 +174,7 @@ fn documents(text: &str) -> Vec<(usize, &str)> {
     while let Some(found) = text[search..].find("---") {
         let i = search + found;
         let at_start = i == 0 && consumed == 0;
-        let after_break = i >= 1 && bytes[i - 1] == b'\n' && i - 1 >= consumed;
+        let after_break = i > consumed && bytes[i - 1] == b'\n';
         if !(at_start || after_break) {
             search = i + 3;
             continue;
