@@ -1,0 +1,1 @@
+{% define "tpl.who" %}{{ Chart.Name }}{% enddefine %}
