@@ -141,10 +141,9 @@ pub fn run() -> ExitCode {
         }
     };
     report::set_color(cli.global.color);
-    let debug = cli.global.debug;
     match dispatch(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
-        Err(e) => ExitCode::from(report::print_error(e.as_ref(), debug)),
+        Err(e) => ExitCode::from(report::print_error(e.as_ref())),
     }
 }
 

@@ -67,7 +67,7 @@ pub(super) fn set_color(when: ColorWhen) {
 }
 
 /// Prints the error and its chain of causes to stderr and returns the exit status to use.
-pub(super) fn print_error(err: &(dyn StdError + 'static), debug: bool) -> u8 {
+pub(super) fn print_error(err: &(dyn StdError + 'static)) -> u8 {
     if let Some(exit) = err.downcast_ref::<ExitCodeError>() {
         if !exit.message.is_empty() {
             eprintln!("{}", exit.message);
@@ -81,9 +81,6 @@ pub(super) fn print_error(err: &(dyn StdError + 'static), debug: bool) -> u8 {
     while let Some(c) = cause {
         eprintln!("  {dim}caused by:{dim:#} {c}");
         cause = c.source();
-    }
-    if debug {
-        eprintln!("{dim}debug: {err:?}{dim:#}");
     }
     super::EXIT_FAILURE
 }

@@ -84,7 +84,18 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
         skip_schema_validation: args.skip_schema_validation,
         strict: false,
     };
-    let result = render_chart(&req, &mut std::io::stdin())?;
+    let result = match render_chart(&req, &mut std::io::stdin()) {
+        Ok(r) => r,
+        Err(crate::action::TemplateError::Manifest(e)) if global.debug => {
+            // --debug: show the rendered file that is not valid YAML, with line numbers.
+            anstream::eprintln!("--- rendered {} ---", e.file);
+            for (i, line) in e.rendered.lines().enumerate() {
+                anstream::eprintln!("{:>4} | {line}", i + 1);
+            }
+            return Err(Box::new(e));
+        }
+        Err(e) => return Err(e.into()),
+    };
     for w in &result.warnings {
         anstream::eprintln!("walk.go: warning: {w}");
     }

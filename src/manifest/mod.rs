@@ -102,6 +102,8 @@ pub struct ManifestError {
     pub rendered_text: String,
     /// 1-based line of the template source that most likely produced it (0 if unknown).
     pub template_line: usize,
+    /// The whole rendered file, for `--debug`.
+    pub rendered: String,
 }
 
 fn locate(file: &str, template_line: usize, rendered_line: usize, text: &str) -> String {
@@ -148,6 +150,7 @@ pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), M
                     template_line: template_line_for(&file.template_source, &rendered_text),
                     rendered_line,
                     rendered_text,
+                    rendered: file.content.clone(),
                 }
             })?;
             let m = manifest(&file.path, content, object);
