@@ -6,6 +6,13 @@
 //! native template uses it as a filter (`X | trimSuffix("-")`).
 
 pub mod args;
+pub mod dicts;
+pub mod format;
+pub mod lists;
+pub mod logic;
+pub mod strings;
+#[cfg(test)]
+mod tests_core;
 pub mod yaml;
 
 use crate::value::Value;
@@ -54,7 +61,14 @@ impl std::fmt::Debug for Func {
 
 /// Every library function, each name once.
 pub fn all() -> Vec<Func> {
-    let groups: &[&[Func]] = &[yaml::FUNCS];
+    let groups: &[&[Func]] = &[
+        strings::FUNCS,
+        lists::FUNCS,
+        dicts::FUNCS,
+        logic::FUNCS,
+        format::FUNCS,
+        yaml::FUNCS,
+    ];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
 
