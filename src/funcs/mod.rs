@@ -6,13 +6,21 @@
 //! native template uses it as a filter (`X | trimSuffix("-")`).
 
 pub mod args;
+pub mod crypto;
 pub mod dicts;
+pub mod encoding;
+pub mod escape;
 pub mod format;
 pub mod lists;
 pub mod logic;
+pub mod random;
+pub mod regex;
+pub mod semver;
+pub mod serial;
 pub mod strings;
 #[cfg(test)]
 mod tests_core;
+pub mod time;
 pub mod yaml;
 
 use crate::value::Value;
@@ -68,6 +76,14 @@ pub fn all() -> Vec<Func> {
         logic::FUNCS,
         format::FUNCS,
         yaml::FUNCS,
+        encoding::FUNCS,
+        escape::FUNCS,
+        crypto::FUNCS,
+        random::FUNCS,
+        regex::FUNCS,
+        semver::FUNCS,
+        serial::FUNCS,
+        time::FUNCS,
     ];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }

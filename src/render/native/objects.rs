@@ -116,10 +116,11 @@ impl Object for Files {
                     .collect();
                 Ok(MjValue::from_object(Files { files }))
             }
-            "AsConfig" => Ok(MjValue::from(crate::value::yaml::to_string(
+            // Helm's toYAML: sorted keys, final newline trimmed.
+            "AsConfig" => Ok(MjValue::from(crate::value::emit::to_yaml_helm(
                 &self.by_basename(|d| String::from_utf8_lossy(d).into_owned()),
             ))),
-            "AsSecrets" => Ok(MjValue::from(crate::value::yaml::to_string(
+            "AsSecrets" => Ok(MjValue::from(crate::value::emit::to_yaml_helm(
                 &self.by_basename(base64_encode),
             ))),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
