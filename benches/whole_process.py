@@ -8,7 +8,7 @@ Usage:
 Each case is run alternately (pack, helm, pack, helm, ...) so that machine noise hits both
 alike; output goes to /dev/null. Prints per case the median and p10/p90 wall time of each
 tool and the ratio helm/pack (higher means pack is faster). Needs a release build of pack
-(`cargo build --release`) and the reference helm (`scripts/fetch-reference-tools`).
+(`scripts/build-release`) and the reference helm (`scripts/fetch-reference-tools`).
 """
 
 import argparse
@@ -35,10 +35,15 @@ def reference_tool(name):
 
 
 def pack_bin():
-    path = ROOT / "target" / "release" / "pack"
-    if not path.exists():
-        sys.exit(f"{path} is missing: run cargo build --release")
-    return str(path)
+    """The release binary: $PACK_BIN, else what scripts/build-release makes, else target/release."""
+    if os.environ.get("PACK_BIN"):
+        return os.environ["PACK_BIN"]
+    host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True).stdout
+    host = next((l.split(": ", 1)[1] for l in host.splitlines() if l.startswith("host: ")), "")
+    for path in (ROOT / "target" / host / "release" / "pack", ROOT / "target" / "release" / "pack"):
+        if path.exists():
+            return str(path)
+    sys.exit("no release binary: run scripts/build-release (or set PACK_BIN)")
 
 
 def presets(name):
@@ -63,11 +68,18 @@ def presets(name):
     sys.exit(f"unknown preset {name}")
 
 
+DEVNULL = os.open(os.devnull, os.O_WRONLY)
+
+
 def time_once(cmd, env):
+    """Wall time of one run, spawned with posix_spawn (the least harness overhead)."""
+    actions = [(os.POSIX_SPAWN_DUP2, DEVNULL, 1), (os.POSIX_SPAWN_DUP2, DEVNULL, 2)]
     start = time.perf_counter()
-    result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=actions)
+    _, status = os.waitpid(pid, 0)
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
+        result = subprocess.run(cmd, capture_output=True, env=env)
         sys.exit(f"{shlex.join(cmd)} failed: {result.stderr.decode(errors='replace')}")
     return elapsed * 1000.0
 

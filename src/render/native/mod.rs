@@ -203,7 +203,7 @@ fn environment(
         .build()
         .map_err(|e| Box::new(RenderError::engine(e.to_string())))?;
     env.set_syntax(syntax);
-    register_functions(&mut env);
+    register_functions(&mut env, used_names(charts).as_ref());
 
     // Define origins, for error messages: define name → file it came from.
     let mut define_files: HashMap<String, String> = HashMap::new();
@@ -245,12 +245,48 @@ fn environment(
     Ok((env, define_files, sources))
 }
 
-fn register_functions(env: &mut Environment<'static>) {
+/// Every identifier in the templates: only library functions named there are registered
+/// (registering all ~250 as functions and filters costs more than rendering a small
+/// chart). `None` when a template calls `tpl`, whose text may name any function.
+fn used_names(charts: &[ChartRender<'_>]) -> Option<std::collections::HashSet<String>> {
+    let mut names = std::collections::HashSet::new();
+    for cr in charts {
+        for file in &cr.chart.templates {
+            let words = file
+                .data
+                .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .filter(|w| !w.is_empty() && w[0].is_ascii_alphabetic());
+            for w in words {
+                if !names.contains(w) {
+                    names.insert(w.to_vec());
+                }
+            }
+        }
+    }
+    if names.contains(b"tpl".as_slice()) {
+        return None;
+    }
+    Some(
+        names
+            .into_iter()
+            .filter_map(|w| String::from_utf8(w).ok())
+            .collect(),
+    )
+}
+
+fn register_functions(
+    env: &mut Environment<'static>,
+    used: Option<&std::collections::HashSet<String>>,
+) {
     let overrides = funcs::yaml::NATIVE_OVERRIDES;
     let library = funcs::all()
         .into_iter()
         .filter(|f| !overrides.iter().any(|o| o.name == f.name));
-    for f in library.chain(overrides.iter().copied()) {
+    let wanted = |name: &str| used.is_none_or(|u| u.contains(name));
+    for f in library
+        .chain(overrides.iter().copied())
+        .filter(|f| wanted(f.name))
+    {
         let call = f.call;
         env.add_function(
             f.name,
