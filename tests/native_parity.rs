@@ -136,3 +136,31 @@ fn hello_world_renders_the_objects_of_helms_example() {
     let diffs = compare("hello-world", &expected, &ours);
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+#[test]
+fn helm_refuses_a_native_chart_loudly() {
+    let Some(helm_bin) = reference_tool("helm") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/hello-world");
+    for args in [
+        vec!["template", "r"],
+        vec!["install", "r", "--dry-run=client"],
+    ] {
+        let out = helm(&helm_bin, home.path())
+            .args(&args)
+            .arg(&chart)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "helm {args:?} accepted a native chart"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unsupported chart version"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
