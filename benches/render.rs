@@ -25,8 +25,19 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let chart = pack::chart::create::create(&dir.path().join("demo")).expect("create");
     let runs = 200;
-    time("load chart", runs, || {
-        pack::chart::load(&chart).expect("load")
+    time("load chart", runs, || pack::chart::load(&chart).expect("load"));
+    let values_text = std::fs::read_to_string(chart.join("values.yaml")).expect("values");
+    time("  parse values.yaml", runs, || {
+        pack::value::yaml::from_str(&values_text, pack::value::yaml::Flavor::Core12).expect("yaml")
+    });
+    let chart_text = std::fs::read_to_string(chart.join("Chart.yaml")).expect("chart");
+    time("  parse Chart.yaml", runs, || {
+        pack::value::yaml::from_str(&chart_text, pack::value::yaml::Flavor::Core12).expect("yaml")
+    });
+    time("  parse empty .helmignore", runs, || {
+        pack::chart::ignore::HelmIgnore::parse("")
+            .expect("ignore")
+            .with_defaults()
     });
     let loaded = pack::chart::load(&chart).expect("load");
     time("compute values", runs, || {
