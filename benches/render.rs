@@ -25,7 +25,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let chart = pack::chart::create::create(&dir.path().join("demo")).expect("create");
     let runs = 200;
-    time("load chart", runs, || pack::chart::load(&chart).expect("load"));
+    time("load chart", runs, || {
+        pack::chart::load(&chart).expect("load")
+    });
     let values_text = std::fs::read_to_string(chart.join("values.yaml")).expect("values");
     time("  parse values.yaml", runs, || {
         pack::value::yaml::from_str(&values_text, pack::value::yaml::Flavor::Core12).expect("yaml")

@@ -53,11 +53,14 @@ pub enum ValuesError {
         /// What is wrong.
         source: SetError,
     },
-    /// A values file from the network was asked for.
-    #[error(
-        "values file {0}: reading values from a URL is not supported yet; download it and pass the local path"
-    )]
-    Url(String),
+    /// A values file could not be fetched from its URL.
+    #[error("values file {url}: {message}")]
+    Url {
+        /// The address.
+        url: String,
+        /// What went wrong (network error or HTTP status).
+        message: String,
+    },
 }
 
 /// One source of user values, kept to say which file or flag set a value.
@@ -112,8 +115,8 @@ impl ValueOptions {
         for path in &self.values_files {
             let text = if path == "-" {
                 read_stdin("-")?
-            } else if path.contains("://") {
-                return Err(ValuesError::Url(path.clone()));
+            } else if path.starts_with("http://") || path.starts_with("https://") {
+                fetch(path)?
             } else {
                 std::fs::read_to_string(PathBuf::from(path)).map_err(|source| {
                     ValuesError::Read {
@@ -175,6 +178,27 @@ impl ValueOptions {
     }
 }
 
+/// How long fetching a values file may take.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads a values file from an `http://` or `https://` address.
+fn fetch(url: &str) -> Result<String, ValuesError> {
+    let err = |message: String| ValuesError::Url {
+        url: url.to_owned(),
+        message,
+    };
+    let client = reqwest::blocking::Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let response = client.get(url).send().map_err(|e| err(e.to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(err(format!("the server answered {status}")));
+    }
+    response.text().map_err(|e| err(e.to_string()))
+}
+
 /// Which layer (highest precedence first) sets the value at a JSON-pointer-like path of
 /// segments; used to say which file or flag a schema error comes from.
 pub fn layer_setting<'a>(layers: &'a [Layer], path: &[String]) -> Option<&'a Layer> {
@@ -194,4 +218,65 @@ pub fn layer_setting<'a>(layers: &'a [Layer], path: &[String]) -> Option<&'a Lay
         }
         !path.is_empty()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// Serves one HTTP response per connection, `count` times, on 127.0.0.1.
+    fn serve(status: &'static str, body: &'static str, count: usize) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(count) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn values_files_from_urls() {
+        let base = serve("200 OK", "replicas: 3\nimage: {tag: remote}\n", 1);
+        let opts = ValueOptions {
+            values_files: vec![format!("{base}/values.yaml")],
+            set: vec!["image.tag=cli".into()],
+            ..Default::default()
+        };
+        let user = opts.build(Engine::Native, &mut std::io::empty()).unwrap();
+        assert_eq!(user.values.get("replicas"), Some(&Value::Int(3)));
+        assert_eq!(
+            user.values.get("image").and_then(|i| i.get("tag")),
+            Some(&Value::from("cli"))
+        );
+        assert_eq!(user.layers[0].source, format!("-f {base}/values.yaml"));
+    }
+
+    #[test]
+    fn url_errors_name_the_address_and_status() {
+        let base = serve("404 Not Found", "no", 1);
+        let opts = ValueOptions {
+            values_files: vec![format!("{base}/missing.yaml")],
+            ..Default::default()
+        };
+        let err = opts.build(Engine::Helm, &mut std::io::empty()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("/missing.yaml") && text.contains("404"),
+            "{text}"
+        );
+    }
 }
