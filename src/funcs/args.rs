@@ -383,3 +383,41 @@ pub const fn piped_first(name: &'static str, call: fn(&[Value]) -> FuncResult) -
         pipe: Pipe::First,
     }
 }
+
+/// Fails unless exactly `n` arguments were given (for functions that index `args`).
+pub fn arity(name: &str, args: &[Value], n: usize) -> Result<(), FuncError> {
+    exactly(name, args, n).map(|_| ())
+}
+
+/// Go's type name of a value written as a template literal: integers are Go `int` there,
+/// which is what Helm names when such a literal is passed where a string is expected.
+pub fn go_literal_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Int(_) => "int",
+        other => go_type_name(other),
+    }
+}
+
+fn wrong_literal_type(expected: &str, v: &Value) -> FuncError {
+    if v.is_null() {
+        FuncError::new(format!("invalid value; expected {expected}"))
+    } else {
+        FuncError::new(format!(
+            "wrong type for value; expected {expected}; got {}",
+            go_literal_type_name(v)
+        ))
+    }
+}
+
+/// A Go `string` parameter, naming a wrong literal's type as Go does (`got int`).
+pub fn expect_str_literal(v: &Value) -> Result<&str, FuncError> {
+    match v {
+        Value::String(s) => Ok(s),
+        _ => Err(wrong_literal_type("string", v)),
+    }
+}
+
+/// A Go `int` parameter that also takes whole floats (values-file numbers).
+pub fn expect_int_lenient(v: &Value) -> Result<i64, FuncError> {
+    v.as_i64().ok_or_else(|| wrong_literal_type("int", v))
+}

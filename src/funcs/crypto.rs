@@ -17,9 +17,13 @@
 //! Differences from Helm: DSA keys (`genPrivateKey "dsa"`, a `DSA PRIVATE KEY`) are refused,
 //! as Go has deprecated `crypto/dsa`; only P-256 EC keys are read.
 
+use super::args::{
+    arity, expect_int_lenient as int_arg, expect_str_literal as str_arg,
+    go_literal_type_name as go_type, piped_first as first, piped_last as last,
+};
 use super::encoding::{base64_decode, base64_encode, parse_addr};
 use super::random::random_bytes;
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::{Func, FuncError, FuncResult};
 use crate::value::{Map, Value};
 use hmac::{Hmac, Mac};
 use rand_core::OsRng;
@@ -45,69 +49,8 @@ pub const FUNCS: &[Func] = &[
     last("derivePassword", derive_password),
 ];
 
-/// A function whose piped value is its first argument.
-const fn first(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::First,
-    }
-}
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Arguments.
-
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
-}
-
-fn arity(name: &str, args: &[Value], n: usize) -> Result<(), FuncError> {
-    if args.len() == n {
-        Ok(())
-    } else {
-        Err(FuncError::new(format!(
-            "wrong number of args for {name}: want {n} got {}",
-            args.len()
-        )))
-    }
-}
-
-fn str_arg(v: &Value) -> Result<&str, FuncError> {
-    match v {
-        Value::String(s) => Ok(s),
-        Value::Null => Err(FuncError::new("invalid value; expected string")),
-        other => Err(FuncError::new(format!(
-            "wrong type for value; expected string; got {}",
-            go_type(other)
-        ))),
-    }
-}
-
-fn int_arg(v: &Value) -> Result<i64, FuncError> {
-    v.as_i64().ok_or_else(|| {
-        FuncError::new(format!(
-            "wrong type for value; expected int; got {}",
-            go_type(v)
-        ))
-    })
-}
 
 /// A `[]interface{}` argument (`nil` is an empty list).
 fn list_arg(v: &Value) -> Result<&[Value], FuncError> {

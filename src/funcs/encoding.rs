@@ -7,7 +7,8 @@
 //! decoded result that is not UTF-8 has its invalid bytes replaced with U+FFFD, since the
 //! value model's strings are UTF-8. URLs are parsed and assembled as Go's `net/url` does.
 
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::args::{go_literal_type_name as go_type, piped_last as last};
+use super::{Func, FuncError, FuncResult};
 use crate::value::{Map, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -25,28 +26,6 @@ pub const FUNCS: &[Func] = &[
     last("urlParse", url_parse),
     last("urlJoin", url_join),
 ];
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
-
-/// Go's name for the type a value has in Helm's templates.
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
-}
 
 /// The single string argument of a Sprig `func(string) string`.
 fn the_string<'a>(name: &str, args: &'a [Value]) -> Result<&'a str, FuncError> {

@@ -2,7 +2,8 @@
 //! `randBytes`, `randInt`, `uuidv4` and `shuffle`, all drawing from the operating system's
 //! CSPRNG (Sprig uses `math/rand` for `randInt` and `shuffle`; the distribution is the same).
 
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::args::{go_literal_type_name as go_type, piped_last as last};
+use super::{Func, FuncError, FuncResult};
 use crate::value::Value;
 use rand_core::{OsRng, RngCore};
 
@@ -17,15 +18,6 @@ pub const FUNCS: &[Func] = &[
     last("uuidv4", uuidv4),
     last("shuffle", shuffle),
 ];
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
 
 /// A uniformly random integer in `0..n` (`n > 0`), by rejection sampling.
 pub(super) fn below(n: u64) -> u64 {
@@ -43,18 +35,6 @@ pub(super) fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     OsRng.fill_bytes(&mut buf);
     buf
-}
-
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
 }
 
 fn int_args<const N: usize>(name: &str, args: &[Value]) -> Result<[i64; N], FuncError> {

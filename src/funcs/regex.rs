@@ -16,7 +16,8 @@
 //! Not reproduced: Unicode property names only the crate knows (`\p{Alphabetic}`) are
 //! accepted, and Go's limit of 1000 on nested repetition products is not enforced.
 
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::args::{arity, expect_int_lenient as int, expect_str_literal as s, piped_last as last};
+use super::{Func, FuncError, FuncResult};
 use crate::value::Value;
 
 /// The functions of this module.
@@ -39,15 +40,6 @@ pub const FUNCS: &[Func] = &[
     last("mustRegexSplit", must_regex_split),
     last("regexQuoteMeta", regex_quote_meta),
 ];
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Go pattern → regex crate pattern.
@@ -740,49 +732,6 @@ fn extract(s: &str) -> Option<(&str, Option<usize>, &str)> {
 
 // ---------------------------------------------------------------------------------------------
 // The functions.
-
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
-}
-
-fn arity(name: &str, args: &[Value], n: usize) -> Result<(), FuncError> {
-    if args.len() == n {
-        Ok(())
-    } else {
-        Err(FuncError::new(format!(
-            "wrong number of args for {name}: want {n} got {}",
-            args.len()
-        )))
-    }
-}
-
-fn s(v: &Value) -> Result<&str, FuncError> {
-    match v {
-        Value::String(s) => Ok(s),
-        Value::Null => Err(FuncError::new("invalid value; expected string")),
-        other => Err(FuncError::new(format!(
-            "wrong type for value; expected string; got {}",
-            go_type(other)
-        ))),
-    }
-}
-
-fn int(v: &Value) -> Result<i64, FuncError> {
-    v.as_i64().ok_or_else(|| {
-        FuncError::new(format!(
-            "wrong type for value; expected int; got {}",
-            go_type(v)
-        ))
-    })
-}
 
 /// Compiles for a `must…` function (Go's compile error) or a plain one (the panic message of
 /// `regexp.MustCompile`, which Helm reports).

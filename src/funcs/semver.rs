@@ -6,7 +6,8 @@
 //! `Patch` (integers), `Prerelease`, `Metadata` and `Original` (strings). Printing the map
 //! itself differs from Helm, which prints the normalized version (`1.2.3-beta+m`).
 
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::args::{expect_str_literal as str_arg, piped_last as last};
+use super::{Func, FuncError, FuncResult};
 use crate::value::{Map, Value};
 use crate::versions::{Constraints, parse_version};
 
@@ -15,32 +16,6 @@ pub const FUNCS: &[Func] = &[
     last("semver", semver),
     last("semverCompare", semver_compare),
 ];
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
-
-fn str_arg(v: &Value) -> Result<&str, FuncError> {
-    match v {
-        Value::String(s) => Ok(s),
-        Value::Null => Err(FuncError::new("invalid value; expected string")),
-        other => Err(FuncError::new(format!(
-            "wrong type for value; expected string; got {}",
-            match other {
-                Value::Bool(_) => "bool",
-                Value::Int(_) => "int",
-                Value::Float(_) => "float64",
-                Value::List(_) => "[]interface {}",
-                _ => "map[string]interface {}",
-            }
-        ))),
-    }
-}
 
 /// Masterminds' error for a string `semver.NewVersion` rejects.
 fn version_error(input: &str) -> FuncError {

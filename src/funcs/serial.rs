@@ -16,8 +16,9 @@
 //! datetimes into time values; its parse errors are the `toml` crate's wording
 //! (`toml: line 1: …`), not BurntSushi's.
 
+use super::args::piped_last as last;
 use super::time::{GoTime, Loc};
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::{Func, FuncError, FuncResult};
 use crate::value::{Map, Value, format_float};
 
 /// The functions of this module.
@@ -34,15 +35,6 @@ pub const FUNCS: &[Func] = &[
     last("toToml", to_toml),
     last("fromToml", from_toml),
 ];
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
 
 fn one<'a>(name: &str, args: &'a [Value]) -> Result<&'a Value, FuncError> {
     match args {

@@ -21,7 +21,11 @@
 //! pack's single integer type is taken as `int64` there, so `duration 95` is `1m35s`.
 //! Values-file numbers are floats in Helm and pack alike, and give `0s` / the current time.
 
-use super::{Func, FuncError, FuncResult, Pipe};
+use super::args::{
+    arity, expect_str_literal as str_arg, go_literal_type_name as go_type, piped_first as first,
+    piped_last as last,
+};
+use super::{Func, FuncError, FuncResult};
 use crate::value::Value;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -49,61 +53,8 @@ pub const FUNCS: &[Func] = &[
     last("ago", ago),
 ];
 
-/// A function whose piped value is its first argument.
-const fn first(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::First,
-    }
-}
-
-/// A function whose piped value is its last argument.
-const fn last(name: &'static str, call: fn(&[Value]) -> FuncResult) -> Func {
-    Func {
-        name,
-        call,
-        pipe: Pipe::Last,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Argument helpers (private to this file).
-
-fn arity(name: &str, args: &[Value], n: usize) -> Result<(), FuncError> {
-    if args.len() == n {
-        Ok(())
-    } else {
-        Err(FuncError::new(format!(
-            "wrong number of args for {name}: want {n} got {}",
-            args.len()
-        )))
-    }
-}
-
-/// Go's name for the type a value has in Helm's templates.
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
-}
-
-fn str_arg(v: &Value) -> Result<&str, FuncError> {
-    match v {
-        Value::String(s) => Ok(s),
-        Value::Null => Err(FuncError::new("invalid value; expected string")),
-        other => Err(FuncError::new(format!(
-            "wrong type for value; expected string; got {}",
-            go_type(other)
-        ))),
-    }
-}
 
 fn time_arg(v: &Value) -> Result<GoTime, FuncError> {
     GoTime::from_value(v).ok_or_else(|| {
