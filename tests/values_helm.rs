@@ -1,6 +1,7 @@
 //! Differential test of values: for every row of `tests/data/values-cases.tsv`, the real
-//! helm renders the umbrella fixture (each chart dumps the `.Values` it sees) and pack
-//! computes the same values; every chart's values and the set of enabled charts must agree.
+//! helm renders the umbrella fixture (each chart dumps the `.Values` it sees), and pack both
+//! computes the same values and renders a native twin of the fixture that dumps them; every
+//! chart's values and the set of enabled charts must agree.
 
 mod common;
 
@@ -129,6 +130,70 @@ fn collect(
     }
 }
 
+/// A native copy of the umbrella fixture: same files, `apiVersion: pack/v1`, and dump
+/// templates in native syntax.
+fn native_twin(dest: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let text = match name.as_str() {
+                "Chart.yaml" => text.replace("apiVersion: v2", "apiVersion: pack/v1"),
+                "dump.yaml" => "# values of {{ Chart.Name }}\n{{ Values | toJson }}\n".to_owned(),
+                _ => text,
+            };
+            std::fs::write(target, text).unwrap();
+        }
+    }
+    copy(&data_dir().join("charts/umbrella"), dest);
+}
+
+/// Parses `template` output of the dump charts: chart path → the values it printed.
+fn dumps(text: &str) -> BTreeMap<String, Value> {
+    let mut result = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(source) = line.strip_prefix("# Source: umbrella/") else {
+            continue;
+        };
+        let path = source
+            .trim_end_matches("templates/dump.yaml")
+            .trim_end_matches('/')
+            .split('/')
+            .filter(|p| *p != "charts" && !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("/");
+        let _marker = lines.next();
+        let json = lines.next().expect("values line");
+        result.insert(path, Value::from_json(json).expect("printed JSON"));
+    }
+    result
+}
+
+/// The values the native twin's templates see, rendered by the pack binary.
+fn pack_rendered(twin: &Path, args: &[String]) -> Result<BTreeMap<String, Value>, String> {
+    let dir = data_dir();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pack"));
+    cmd.args(["template", "r"]).arg(twin).current_dir(&dir);
+    cmd.args(args);
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(dumps(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Rows whose values files hold YAML 1.1 spellings (`yes`, `on`, `0755`): a native chart
+/// reads them as YAML 1.2 by design, so only the Helm-chart comparison covers them.
+const YAML11_ONLY: &[&str] = &["yaml11-file"];
+
 #[test]
 fn values_agree_with_helm_for_every_case() {
     let all = cases();
@@ -137,9 +202,35 @@ fn values_agree_with_helm_for_every_case() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
+    let twin_dir = tempfile::tempdir().unwrap();
+    let twin = twin_dir.path().join("umbrella");
+    native_twin(&twin);
     let mut failures = Vec::new();
     for case in &all {
         let theirs = helm_values(&helm_bin, home.path(), &case.args);
+        // The native twin, rendered: the same values, seen from templates.
+        if !YAML11_ONLY.contains(&case.name.as_str()) {
+            let rendered = pack_rendered(&twin, &case.args);
+            match (&theirs, &rendered) {
+                (Ok(t), Ok(r)) if t != r => failures.push(format!(
+                    "{}: native twin renders different values:\n  helm: {}\n  pack: {}",
+                    case.name,
+                    t.values()
+                        .map(Value::to_json)
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                    r.values()
+                        .map(Value::to_json)
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )),
+                (Ok(_), Err(e)) => failures.push(format!("{}: native twin failed: {e}", case.name)),
+                (Err(_), Ok(_)) => {
+                    failures.push(format!("{}: helm failed, native twin did not", case.name))
+                }
+                _ => {}
+            }
+        }
         let ours = pack_values(&case.args);
         if case.name.starts_with("error-") {
             match (&theirs, &ours) {

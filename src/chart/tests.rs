@@ -316,3 +316,40 @@ fn kube_version_constraint_is_checked() {
             .is_err()
     );
 }
+
+#[test]
+fn mixed_umbrella_reads_each_chart_in_its_own_flavour() {
+    let dir = chart_dir("apiVersion: pack/v1\nname: root\nversion: 1.0.0\n");
+    write(
+        dir.path(),
+        "values.yaml",
+        "on: push\nreplicas: 2\nhelmsub:\n  fromParent: 3\n",
+    );
+    write(
+        dir.path(),
+        "charts/helmsub/Chart.yaml",
+        "apiVersion: v2\nname: helmsub\nversion: 1.0.0\n",
+    );
+    write(
+        dir.path(),
+        "charts/helmsub/values.yaml",
+        "enabled: yes\nsize: 10\n",
+    );
+    let mut c = load(dir.path()).unwrap();
+    assert_eq!(c.engine(), Engine::Native);
+    assert_eq!(c.dependencies[0].engine(), Engine::Helm);
+    let computed = crate::values::compute(&mut c, &Default::default(), false).unwrap();
+    let v = crate::value::Value::Map(computed.values);
+    // Native root: YAML 1.2 and integers; Helm subchart: YAML 1.1 and float64 numbers.
+    assert_eq!(v.get("on"), Some(&Value::from("push")));
+    assert!(matches!(v.get("replicas"), Some(Value::Int(2))));
+    assert_eq!(v.get_path(["helmsub", "enabled"]), Some(&Value::Bool(true)));
+    assert!(matches!(
+        v.get_path(["helmsub", "size"]),
+        Some(Value::Float(_))
+    ));
+    assert!(matches!(
+        v.get_path(["helmsub", "fromParent"]),
+        Some(Value::Int(3))
+    ));
+}

@@ -266,6 +266,19 @@ mod tests {
     }
 
     #[test]
+    fn dash_reads_standard_input_once_for_every_use() {
+        let opts = ValueOptions {
+            values_files: vec!["-".into()],
+            set_file: vec!["raw=-".into()],
+            ..Default::default()
+        };
+        let mut stdin = std::io::Cursor::new("a: 1\n");
+        let user = opts.build(Engine::Native, &mut stdin).unwrap();
+        assert_eq!(user.values.get("a"), Some(&Value::Int(1)));
+        assert_eq!(user.values.get("raw"), Some(&Value::from("a: 1\n")));
+    }
+
+    #[test]
     fn url_errors_name_the_address_and_status() {
         let base = serve("404 Not Found", "no", 1);
         let opts = ValueOptions {
