@@ -11,17 +11,13 @@ use crate::value::{Map, Value};
 /// Helm's `toYaml`: the document with its final newline trimmed; "" for values YAML
 /// cannot hold (Helm prints nothing for NaN).
 pub fn to_yaml(args: &[Value]) -> FuncResult {
-    let [v] = exactly("toYaml", args, 1)? else {
-        unreachable!()
-    };
+    let v = &exactly("toYaml", args, 1)?[0];
     Ok(Value::String(to_yaml_helm(v)))
 }
 
 /// `toYaml` for native charts: keys keep their order and long strings are not folded.
 pub fn to_yaml_native(args: &[Value]) -> FuncResult {
-    let [v] = exactly("toYaml", args, 1)? else {
-        unreachable!()
-    };
+    let v = &exactly("toYaml", args, 1)?[0];
     let mut out = emit(v, &EmitOptions::kubernetes());
     if out.ends_with('\n') {
         out.pop();
@@ -35,9 +31,7 @@ pub fn to_yaml_pretty(args: &[Value]) -> FuncResult {
 }
 
 fn parse(name: &str, args: &[Value], flavor: Flavor) -> Result<Value, String> {
-    let [v] = exactly(name, args, 1).map_err(|e| e.0)? else {
-        unreachable!()
-    };
+    let v = &exactly(name, args, 1).map_err(|e| e.0)?[0];
     let text = match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),

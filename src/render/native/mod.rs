@@ -170,7 +170,7 @@ fn format_output(
                 f64::try_from(value.clone()).unwrap_or(f64::NAN),
             ))
             .map_err(Error::from),
-        ValueKind::Seq | ValueKind::Map if value.as_object().is_none_or(|_| true) => out
+        ValueKind::Seq | ValueKind::Map => out
             .write_str(&from_mj(value).to_string())
             .map_err(Error::from),
         _ => minijinja::escape_formatter(out, state, value),
@@ -411,7 +411,6 @@ pub fn render(
                 continue;
             }
             let path = format!("{}/{}", cr.prefix, file.name);
-            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
             let template_obj = {
                 let mut t = MjMap::new();
                 t.insert(MjValue::from("Name"), MjValue::from(path.as_str()));
@@ -419,7 +418,6 @@ pub fn render(
                     MjValue::from("BasePath"),
                     MjValue::from(format!("{}/templates", cr.prefix)),
                 );
-                let _ = dir;
                 MjValue::from(t)
             };
             let tmpl = env
