@@ -9,6 +9,7 @@ pub mod k8s;
 pub mod manifest;
 pub mod render;
 pub mod settings;
+pub mod validate;
 pub mod value;
 pub mod values;
 pub mod versions;

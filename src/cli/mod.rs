@@ -9,6 +9,7 @@ mod lint;
 mod report;
 mod show;
 mod template;
+mod validate;
 mod values_flags;
 mod version;
 
@@ -122,6 +123,8 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Render a chart locally and print the manifests.
     Template(template::TemplateArgs),
+    /// Check Kubernetes manifests offline against the schemas of a Kubernetes version.
+    Validate(validate::ValidateArgs),
     /// Show a chart's Chart.yaml, values, README or CRDs.
     #[command(visible_alias = "inspect")]
     Show(show::ShowArgs),
@@ -156,6 +159,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Create(args) => create::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
+        Command::Validate(args) => validate::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Dependency(args) => dependency::run(&args),
     }

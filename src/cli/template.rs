@@ -43,6 +43,10 @@ pub struct TemplateArgs {
     /// Do not check values against values.schema.json.
     #[arg(long)]
     pub skip_schema_validation: bool,
+    /// Check every rendered object against the Kubernetes schemas of --kube-version
+    /// (unknown fields included) and fail on problems.
+    #[arg(long)]
+    pub validate: bool,
     /// Write one file per template under this directory instead of printing.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -107,6 +111,9 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
                 .into_iter()
                 .filter(|h| !(args.skip_tests && is_test(h))),
         );
+    }
+    if args.validate {
+        validate_documents(&docs, args.kube_version.clone().unwrap_or_default())?;
     }
     if let Some(program) = &args.post_renderer {
         docs = post_render(program, &args.post_renderer_args, &docs)?;
@@ -190,6 +197,40 @@ fn post_render(
     manifest::sort_install_order(&mut hooks);
     manifests.extend(hooks);
     Ok(manifests)
+}
+
+/// `--validate`: every problem of every object, as `<template> kind/name: path: message`.
+fn validate_documents(docs: &[Manifest], version: KubeVersion) -> CliResult {
+    use crate::validate::{Validator, Verdict};
+    let mut validator = Validator::new(&version, true)?;
+    let mut problems = Vec::new();
+    for d in docs {
+        if d.object.is_null() {
+            continue;
+        }
+        if let Verdict::Invalid(found) = validator.validate(&d.object) {
+            for p in found {
+                let path = if p.path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", p.path)
+                };
+                problems.push(format!(
+                    "{} {}/{}: {path}{}",
+                    d.source, d.kind, d.name, p.message
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} problem(s) in rendered objects (Kubernetes {version}):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    )
+    .into())
 }
 
 fn is_test(m: &Manifest) -> bool {

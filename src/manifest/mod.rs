@@ -168,7 +168,7 @@ pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), M
 /// `(?:^|\s*\n)---\s*` does: a `---` counts only after a line break that an earlier
 /// separator has not already swallowed, so `---\n\n---` leaves the second `---` inside
 /// the next document, as in Helm.
-fn documents(text: &str) -> Vec<(usize, &str)> {
+pub fn documents(text: &str) -> Vec<(usize, &str)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut doc_start = 0;

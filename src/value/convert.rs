@@ -147,6 +147,25 @@ impl From<&Value> for serde_json::Value {
 }
 
 impl Value {
+    /// JSON for schema validation: whole floats become integers, as Go's JSON round trip
+    /// makes Helm's float64 `3` satisfy `type: integer`.
+    pub fn to_json_for_validation(&self) -> serde_json::Value {
+        match self {
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+                serde_json::Value::from(*f as i64)
+            }
+            Value::List(l) => {
+                serde_json::Value::Array(l.iter().map(Value::to_json_for_validation).collect())
+            }
+            Value::Map(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.to_json_for_validation()))
+                    .collect(),
+            ),
+            other => serde_json::Value::from(other),
+        }
+    }
+
     /// Reads a JSON document.
     pub fn from_json(src: &str) -> Result<Value, serde_json::Error> {
         serde_json::from_str(src)

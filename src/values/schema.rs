@@ -122,7 +122,7 @@ fn check(
         .get("properties")
         .and_then(|p| p.get("global"))
         .is_some();
-    let mut instance = to_json(&Value::Map(values.clone()));
+    let mut instance = Value::Map(values.clone()).to_json_for_validation();
     if !declares_global && let Json::Object(o) = &mut instance {
         o.remove("global");
     }
@@ -144,19 +144,6 @@ fn check(
         });
     }
     Ok(())
-}
-
-/// Values as JSON for the validator; whole floats become integers (Helm's float64 `3`
-/// satisfies `type: integer`).
-fn to_json(v: &Value) -> Json {
-    match v {
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
-            Json::from(*f as i64)
-        }
-        Value::List(l) => Json::Array(l.iter().map(to_json).collect()),
-        Value::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-        other => Json::from(other),
-    }
 }
 
 #[cfg(test)]

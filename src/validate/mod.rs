@@ -1,0 +1,297 @@
+//! Offline validation of Kubernetes objects against the bundled OpenAPI schemas of the
+//! target version: kinds that exist, required fields, types, enums, unknown fields
+//! (strict by default) with "did you mean", and removed APIs named with their successor.
+
+mod removed;
+
+use crate::k8s::{KubeVersion, SchemaError, Schemas};
+use crate::value::Value;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One problem with an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON path of the field (`spec.replicas`, `spec.template.spec.containers[0].image`).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What validation of one object found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The object matches its schema.
+    Valid,
+    /// No schema: a custom resource whose CRD pack has not been given.
+    Skipped(String),
+    /// The problems found.
+    Invalid(Vec<Problem>),
+}
+
+/// Validates objects of one Kubernetes version; compiled schemas are cached per kind.
+pub struct Validator {
+    schemas: Schemas,
+    strict: bool,
+    cache: HashMap<(String, String), Arc<jsonschema::Validator>>,
+}
+
+impl Validator {
+    /// A validator for `version`; `strict` refuses fields the schema does not know.
+    pub fn new(version: &KubeVersion, strict: bool) -> Result<Validator, SchemaError> {
+        Ok(Validator {
+            schemas: Schemas::for_version(version)?,
+            strict,
+            cache: HashMap::new(),
+        })
+    }
+
+    /// Validates one object.
+    pub fn validate(&mut self, obj: &Value) -> Verdict {
+        let text = |k: &str| {
+            obj.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
+        let mut problems = Vec::new();
+        if api_version.is_empty() {
+            problems.push(problem("apiVersion", "is required"));
+        }
+        if kind.is_empty() {
+            problems.push(problem("kind", "is required"));
+        }
+        if !problems.is_empty() {
+            return Verdict::Invalid(problems);
+        }
+        if !self.schemas.has_kind(&api_version, &kind) {
+            return self.unknown_kind(&api_version, &kind);
+        }
+        let validator = match self.compiled(&api_version, &kind) {
+            Ok(v) => v,
+            Err(message) => return Verdict::Invalid(vec![problem("", &message)]),
+        };
+        let instance = obj.to_json_for_validation();
+        for error in validator.iter_errors(&instance) {
+            let pointer = error.instance_path().as_str().to_owned();
+            let path = json_path(&pointer);
+            let mut message = error.to_string();
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+                error.kind()
+            {
+                message = self.unknown_fields(&api_version, &kind, &pointer, unexpected);
+            }
+            problems.push(Problem { path, message });
+        }
+        if problems.is_empty() {
+            Verdict::Valid
+        } else {
+            Verdict::Invalid(problems)
+        }
+    }
+
+    fn unknown_kind(&self, api_version: &str, kind: &str) -> Verdict {
+        if let Some(successor) = removed::successor(api_version, kind) {
+            return Verdict::Invalid(vec![problem(
+                "apiVersion",
+                &format!(
+                    "{kind} is no longer served as {api_version} (removed in Kubernetes {}); use {successor}",
+                    successor_release(api_version, kind)
+                ),
+            )]);
+        }
+        // A group Kubernetes serves (in any version) is built in; any other group belongs to
+        // a custom resource.
+        let group_of = |av: &str| av.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
+        let group = group_of(api_version);
+        let built_in = group.is_empty()
+            || self
+                .schemas
+                .api_versions()
+                .iter()
+                .any(|a| group_of(a) == group);
+        if built_in {
+            let kinds = self.schemas.kinds(api_version);
+            let hint = if kinds.is_empty() {
+                format!(
+                    "{api_version} is not served by Kubernetes {}",
+                    self.schemas.release()
+                )
+            } else {
+                match closest(kind, &kinds) {
+                    Some(k) => format!("did you mean {k}?"),
+                    None => format!("{api_version} has {}", kinds.join(", ")),
+                }
+            };
+            return Verdict::Invalid(vec![problem(
+                "kind",
+                &format!("no kind {kind} in {api_version}: {hint}"),
+            )]);
+        }
+        Verdict::Skipped(format!(
+            "{api_version}/{kind} is a custom resource; pass its CRD to check it"
+        ))
+    }
+
+    fn compiled(
+        &mut self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Arc<jsonschema::Validator>, String> {
+        let key = (api_version.to_owned(), kind.to_owned());
+        if let Some(v) = self.cache.get(&key) {
+            return Ok(v.clone());
+        }
+        let mut schema = self
+            .schemas
+            .schema(api_version, kind)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no schema for {api_version}/{kind}"))?;
+        if self.strict {
+            forbid_unknown_fields(&mut schema);
+        }
+        let v = Arc::new(jsonschema::validator_for(&schema).map_err(|e| e.to_string())?);
+        self.cache.insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// "unknown field X" with the closest known field when one is near.
+    fn unknown_fields(
+        &self,
+        api_version: &str,
+        kind: &str,
+        pointer: &str,
+        names: &[String],
+    ) -> String {
+        let segments: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .filter(|s| s.parse::<usize>().is_err())
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let known: Vec<String> = self
+            .schemas
+            .field_schema(api_version, kind, &refs)
+            .ok()
+            .flatten()
+            .and_then(|s| resolve_properties(&self.schemas, &s))
+            .unwrap_or_default();
+        let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+        names
+            .iter()
+            .map(|n| match closest(n, &known_refs) {
+                Some(k) => format!("unknown field {n:?}: did you mean {k:?}?"),
+                None => format!("unknown field {n:?}"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+fn successor_release(api_version: &str, kind: &str) -> &'static str {
+    removed::removed_in(api_version, kind).unwrap_or("an earlier release")
+}
+
+/// The property names of a (possibly `$ref`ed) object schema, or of a list's items.
+fn resolve_properties(schemas: &Schemas, schema: &Json) -> Option<Vec<String>> {
+    let mut current = schema.clone();
+    for _ in 0..4 {
+        if let Some(r) = current.get("$ref").and_then(Json::as_str) {
+            let name = r.strip_prefix("#/$defs/")?;
+            current = schemas.definition(name).ok().flatten()?.as_ref().clone();
+        } else if let Some(items) = current.get("items") {
+            current = items.clone();
+        } else {
+            break;
+        }
+    }
+    Some(
+        current
+            .get("properties")?
+            .as_object()?
+            .keys()
+            .cloned()
+            .collect(),
+    )
+}
+
+fn problem(path: &str, message: &str) -> Problem {
+    Problem {
+        path: path.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// `/spec/containers/0/image` → `spec.containers[0].image`.
+fn json_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+/// Adds `additionalProperties: false` to every object schema that lists its properties
+/// and neither allows extra ones nor preserves unknown fields.
+fn forbid_unknown_fields(schema: &mut Json) {
+    match schema {
+        Json::Object(map) => {
+            let preserves = map
+                .get("x-kubernetes-preserve-unknown-fields")
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
+            if map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+                && !preserves
+            {
+                map.insert("additionalProperties".into(), Json::Bool(false));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "enum" && key != "default" {
+                    forbid_unknown_fields(value);
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(forbid_unknown_fields),
+        _ => {}
+    }
+}
+
+/// The candidate closest to `word` by edit distance, when close enough to be a typo.
+fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests;
