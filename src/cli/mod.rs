@@ -111,18 +111,12 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print pack's version and what it is compatible with.
-    Version(version::VersionArgs),
-    /// Print the directories and environment pack uses.
-    Env(env::EnvArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completion(completion::CompletionArgs),
     /// Create a new native chart with a Deployment, Service, Ingress and more.
     Create(create::CreateArgs),
-    /// Check a chart for problems: Chart.yaml, values, templates, names and labels.
-    Lint(lint::LintArgs),
     /// Render a chart locally and print the manifests.
     Template(template::TemplateArgs),
+    /// Check a chart for problems: Chart.yaml, values, templates, names and labels.
+    Lint(lint::LintArgs),
     /// Check Kubernetes manifests offline against the schemas of a Kubernetes version.
     Validate(validate::ValidateArgs),
     /// Show a chart's Chart.yaml, values, README or CRDs.
@@ -131,6 +125,12 @@ pub enum Command {
     /// Inspect a chart's dependencies.
     #[command(visible_aliases = ["dep", "dependencies"])]
     Dependency(dependency::DependencyArgs),
+    /// Print the directories and environment pack uses.
+    Env(env::EnvArgs),
+    /// Print pack's version and what it is compatible with.
+    Version(version::VersionArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(completion::CompletionArgs),
 }
 
 /// Runs pack with the process's arguments and returns its exit status.
