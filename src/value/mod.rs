@@ -6,6 +6,7 @@
 
 mod convert;
 pub mod emit;
+pub mod gojson;
 pub mod yaml;
 
 use indexmap::IndexMap;
