@@ -72,25 +72,7 @@ fn helm_values(
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
-    let mut result = BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some(source) = line.strip_prefix("# Source: umbrella/") else {
-            continue;
-        };
-        let path = source
-            .trim_end_matches("templates/dump.yaml")
-            .trim_end_matches('/')
-            .split('/')
-            .filter(|p| *p != "charts" && !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("/");
-        let _marker = lines.next();
-        let json = lines.next().expect("values line");
-        result.insert(path, Value::from_json(json).expect("helm printed JSON"));
-    }
-    Ok(result)
+    Ok(dumps(&String::from_utf8(out.stdout).expect("UTF-8")))
 }
 
 /// The same, computed by pack.
