@@ -2,7 +2,7 @@
 //! rendering with the defaults and every `ci/*.yaml`, YAML validity, names and
 //! recommended labels — and reports findings with file and line.
 
-use super::template::{TemplateError, TemplateRequest, render_chart};
+use super::template::{TemplateError, TemplateRequest, render_loaded};
 use crate::chart::{self, Chart};
 use crate::manifest::Manifest;
 use crate::value::Value;
@@ -100,7 +100,8 @@ pub fn lint(path: &Path, values: &ValueOptions, strict: bool) -> Vec<Finding> {
             strict,
             ..TemplateRequest::default()
         };
-        match render_chart(&req, &mut std::io::empty()) {
+        // The chart is loaded once; each run renders its own copy.
+        match render_loaded(chart.clone(), &req, &mut std::io::empty()) {
             Ok(result) => {
                 for m in result.manifests.iter().chain(&result.hooks) {
                     manifest_rules(m, &chart, &mut findings);

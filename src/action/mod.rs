@@ -5,4 +5,4 @@
 pub mod lint;
 pub mod template;
 
-pub use template::{TemplateError, TemplateRequest, TemplateResult, render_chart};
+pub use template::{TemplateError, TemplateRequest, TemplateResult, render_chart, render_loaded};

@@ -74,7 +74,15 @@ pub fn render_chart(
     req: &TemplateRequest,
     stdin: &mut dyn Read,
 ) -> Result<TemplateResult, TemplateError> {
-    let mut chart = chart::load(&req.chart)?;
+    render_loaded(chart::load(&req.chart)?, req, stdin)
+}
+
+/// [`render_chart`] for a chart already in memory (`req.chart` is not read).
+pub fn render_loaded(
+    mut chart: chart::Chart,
+    req: &TemplateRequest,
+    stdin: &mut dyn Read,
+) -> Result<TemplateResult, TemplateError> {
     if chart.metadata.is_library() {
         return Err(TemplateError::Library(chart.name().to_owned()));
     }
