@@ -2,6 +2,7 @@
 //! templates, an embedded API server.
 
 pub mod action;
+pub mod apiserver;
 pub mod chart;
 pub mod cli;
 pub mod funcs;

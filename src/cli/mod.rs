@@ -1,6 +1,7 @@
 //! The command line: Helm's global flags on every command, one reporting path for errors,
 //! and thin commands that orchestrate library modules.
 
+mod cluster;
 mod completion;
 mod create;
 mod dependency;
@@ -125,6 +126,8 @@ pub enum Command {
     /// Inspect a chart's dependencies.
     #[command(visible_aliases = ["dep", "dependencies"])]
     Dependency(dependency::DependencyArgs),
+    /// Run the embedded Kubernetes API server (kubectl and helm work against it).
+    Cluster(cluster::ClusterArgs),
     /// Print the directories and environment pack uses.
     Env(env::EnvArgs),
     /// Print pack's version and what it is compatible with.
@@ -155,6 +158,7 @@ fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Version(args) => version::run(&args),
         Command::Env(args) => env::run(&args, global),
+        Command::Cluster(args) => cluster::run(&args, global),
         Command::Completion(args) => completion::run(&args),
         Command::Create(args) => create::run(&args),
         Command::Lint(args) => lint::run(&args),

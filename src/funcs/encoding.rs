@@ -50,7 +50,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// Standard base64 with padding (`base64.StdEncoding.EncodeToString`).
-pub(super) fn base64_encode(data: &[u8]) -> String {
+pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -75,7 +75,7 @@ fn b64_value(c: u8) -> Option<u8> {
 }
 
 /// `base64.StdEncoding.DecodeString`, with Go's error (`illegal base64 data at input byte N`).
-pub(super) fn base64_decode(src: &[u8]) -> Result<Vec<u8>, String> {
+pub fn base64_decode(src: &[u8]) -> Result<Vec<u8>, String> {
     let corrupt = |at: usize| format!("illegal base64 data at input byte {at}");
     let mut out = Vec::with_capacity(src.len() / 4 * 3);
     let mut si = 0;

@@ -71,3 +71,4 @@ pub fn helm(path: &Path, home: &Path) -> Command {
         .env_remove("HELM_NAMESPACE");
     cmd
 }
+pub mod server;
