@@ -175,7 +175,6 @@ fn one_writer_wins_per_resource_version() {
                         .as_u16()
                 })
             })
-            .map(|h| h)
             .collect();
         let codes: Vec<u16> = threads
             .into_iter()
