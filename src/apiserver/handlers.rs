@@ -125,7 +125,7 @@ fn namespace_key(ns: &str) -> Key {
 fn check_namespace(txn: &Txn<'_>, ns: &str, res: &Resource, name: &str) -> Result<(), ApiError> {
     match txn.get(&namespace_key(ns)) {
         None => Err(ApiError::not_found("", "namespaces", ns)),
-        Some(n) if n.value["metadata"].get("deletionTimestamp").is_some() => {
+        Some(n) if n.value()["metadata"].get("deletionTimestamp").is_some() => {
             Err(ApiError::forbidden(
                 &res.group,
                 &res.plural,
@@ -210,7 +210,7 @@ async fn resource_inner(
             let obj = state
                 .get(&key)
                 .ok_or_else(|| ApiError::not_found(&res.group, &res.plural, name))?;
-            Ok(Reply::ok(&scale_of(&res, &obj.value)))
+            Ok(Reply::ok(&scale_of(&res, &obj.value())))
         }
         (Method::Post, None, None) => {
             verb_check("create")?;
@@ -276,6 +276,18 @@ fn decode_continue(token: &str) -> Result<(u64, String, String), ApiError> {
     ))
 }
 
+/// Whether an object passes both selectors (parsing it only for unusual field selectors).
+pub fn selected(labels: &LabelSelector, fields: &FieldSelector, key: &Key, obj: &Object) -> bool {
+    if !labels.matches_with(|k| obj.label(k)) {
+        return false;
+    }
+    if fields.needs_object() {
+        fields.matches(&obj.value())
+    } else {
+        fields.matches_name(&key.namespace, &key.name)
+    }
+}
+
 /// Parses `labelSelector` and `fieldSelector`.
 pub fn selectors(
     req: &Request,
@@ -327,7 +339,7 @@ fn list(
         {
             continue;
         }
-        if !labels.matches(&obj.value) || !fields.matches(&obj.value) {
+        if !selected(&labels, &fields, &Key::new(&storage, ons, oname), obj) {
             continue;
         }
         if count == limit {
@@ -565,25 +577,26 @@ fn replace_in(
             _ => {}
         }
     }
+    let old_value = old.value();
     let mut new = match sub {
         Some("status") => {
             let kind = res.kind.clone();
             meta::check_type(res, &mut new, &kind)?;
-            meta::status_update(&old.value, &new)
+            meta::status_update(&old_value, &new)
         }
         Some("finalize") => {
-            let mut out = old.value.clone();
+            let mut out = old_value.clone();
             out["spec"]["finalizers"] = new["spec"]["finalizers"].clone();
             out
         }
         _ => {
-            meta::prepare_update(res, &mut new, &old.value)?;
+            meta::prepare_update(res, &mut new, &old_value)?;
             defaults::apply(res, &mut new);
-            kind_hooks(txn, res, &mut new, Some(&old.value))?;
+            kind_hooks(txn, res, &mut new, Some(&old_value))?;
             new
         }
     };
-    if old.value["metadata"].get("deletionTimestamp").is_some() {
+    if old_value["metadata"].get("deletionTimestamp").is_some() {
         let finalizers_left = new["metadata"]["finalizers"]
             .as_array()
             .is_some_and(|f| !f.is_empty());
@@ -594,7 +607,7 @@ fn replace_in(
             return Ok(gone.unwrap_or(old));
         }
     }
-    if meta::same_content(&new, &old.value) {
+    if meta::same_content(&new, &old_value) {
         return Ok(old);
     }
     txn.put(key, new)
@@ -672,7 +685,7 @@ async fn patch(
         let old = txn
             .get(&key)
             .ok_or_else(|| ApiError::not_found(&res2.group, &res2.plural, &name))?;
-        let mut target = old.value.clone();
+        let mut target = old.value();
         if let Some(meta) = target.get_mut("metadata").and_then(Json::as_object_mut) {
             // A patch is checked against the stored version only when it names one.
             meta.remove("resourceVersion");
@@ -731,13 +744,14 @@ fn remove(
     let Some(obj) = txn.get(key) else {
         return Ok(None);
     };
-    let uid = meta_str(&obj.value, "uid").unwrap_or_default().to_string();
+    let uid = meta_str(&obj.value(), "uid")
+        .unwrap_or_default()
+        .to_string();
     if key.storage == CRD_STORAGE {
         // Custom resources go with their definition.
-        let group = obj.value["spec"]["group"].as_str().unwrap_or_default();
-        let plural = obj.value["spec"]["names"]["plural"]
-            .as_str()
-            .unwrap_or_default();
+        let crd = obj.value();
+        let group = crd["spec"]["group"].as_str().unwrap_or_default();
+        let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
         let storage = format!("{group}/{plural}");
         for (k, _) in txn.list(&storage, None) {
             txn.delete(&k)?;
@@ -755,7 +769,7 @@ fn remove(
             .all(|s| txn.list(s, Some(&key.name)).is_empty())
         {
             // Objects with finalizers remain: the namespace stays terminating.
-            let mut value = obj.value.clone();
+            let mut value = obj.value();
             value["status"]["phase"] = json!("Terminating");
             if value["metadata"].get("deletionTimestamp").is_none() {
                 value["metadata"]["deletionTimestamp"] = json!(meta::now());
@@ -783,12 +797,12 @@ fn delete_or_mark(txn: &mut Txn<'_>, key: &Key, propagation: Propagation) -> Res
     let Some(obj) = txn.get(key) else {
         return Ok(());
     };
-    let has_finalizers = obj.value["metadata"]["finalizers"]
+    let has_finalizers = obj.value()["metadata"]["finalizers"]
         .as_array()
         .is_some_and(|f| !f.is_empty());
     if has_finalizers {
-        if obj.value["metadata"].get("deletionTimestamp").is_none() {
-            let mut value = obj.value.clone();
+        if obj.value()["metadata"].get("deletionTimestamp").is_none() {
+            let mut value = obj.value();
             value["metadata"]["deletionTimestamp"] = json!(meta::now());
             value["metadata"]["deletionGracePeriodSeconds"] = json!(0);
             txn.put(key, value)?;
@@ -798,7 +812,9 @@ fn delete_or_mark(txn: &mut Txn<'_>, key: &Key, propagation: Propagation) -> Res
     let Some(gone) = txn.delete(key)? else {
         return Ok(());
     };
-    let uid = meta_str(&gone.value, "uid").unwrap_or_default().to_string();
+    let uid = meta_str(&gone.value(), "uid")
+        .unwrap_or_default()
+        .to_string();
     collect_dependents(txn, &uid, propagation)
 }
 
@@ -814,10 +830,7 @@ fn collect_dependents(
     let mut dependents = Vec::new();
     for storage in txn.storages() {
         for (k, obj) in txn.list(&storage, None) {
-            let owned = obj.value["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid));
-            if owned {
+            if obj.owners.iter().any(|o| &**o == uid) {
                 dependents.push((k, obj));
             }
         }
@@ -825,7 +838,7 @@ fn collect_dependents(
     for (k, obj) in dependents {
         match propagation {
             Propagation::Orphan => {
-                let mut value = obj.value.clone();
+                let mut value = obj.value();
                 if let Some(refs) = value["metadata"]["ownerReferences"].as_array_mut() {
                     refs.retain(|r| r["uid"] != uid);
                     if refs.is_empty() {
@@ -848,7 +861,7 @@ fn finish_namespace(txn: &mut Txn<'_>, ns: &str) -> Result<(), ApiError> {
     let Some(namespace) = txn.get(&key) else {
         return Ok(());
     };
-    if namespace.value["metadata"]
+    if namespace.value()["metadata"]
         .get("deletionTimestamp")
         .is_none()
     {
@@ -892,7 +905,7 @@ async fn delete(
             .ok_or_else(|| ApiError::not_found(&res2.group, &res2.plural, &name))?;
         let pre = &opts["preconditions"];
         if let Some(uid) = pre["uid"].as_str()
-            && Some(uid) != meta_str(&obj.value, "uid")
+            && Some(uid) != meta_str(&obj.value(), "uid")
         {
             return Err(ApiError::conflict(
                 &res2.group,
@@ -900,7 +913,7 @@ async fn delete(
                 &name,
                 &format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    meta_str(&obj.value, "uid").unwrap_or_default()
+                    meta_str(&obj.value(), "uid").unwrap_or_default()
                 ),
             ));
         }
@@ -917,13 +930,13 @@ async fn delete(
                 ),
             ));
         }
-        let finalizers: Vec<Json> = obj.value["metadata"]["finalizers"]
+        let finalizers: Vec<Json> = obj.value()["metadata"]["finalizers"]
             .as_array()
             .cloned()
             .unwrap_or_default();
         let is_namespace = res2.group.is_empty() && res2.plural == "namespaces";
         if !finalizers.is_empty() {
-            let mut value = obj.value.clone();
+            let mut value = obj.value();
             if value["metadata"].get("deletionTimestamp").is_none() {
                 value["metadata"]["deletionTimestamp"] = json!(meta::now());
                 value["metadata"]["deletionGracePeriodSeconds"] = json!(0);
@@ -931,7 +944,7 @@ async fn delete(
             let stored = txn.put(&key, value)?;
             return Ok((stored, false));
         }
-        if is_namespace && obj.value["metadata"].get("deletionTimestamp").is_some() {
+        if is_namespace && obj.value()["metadata"].get("deletionTimestamp").is_some() {
             // Already terminating: nothing more to do.
             return Ok((obj, false));
         }
@@ -964,12 +977,12 @@ async fn delete_collection(
     let op = move |txn: &mut Txn<'_>| {
         let mut items = Vec::new();
         for (k, obj) in txn.list(&storage, ns.as_deref()) {
-            if labels.matches(&obj.value) && fields.matches(&obj.value) {
+            if selected(&labels, &fields, &k, &obj) {
                 delete_or_mark(txn, &k, propagation)?;
                 if !k.namespace.is_empty() {
                     finish_namespace(txn, &k.namespace)?;
                 }
-                items.push(obj.value.clone());
+                items.push(obj.value());
             }
         }
         let _ = &res2;
@@ -1057,7 +1070,7 @@ async fn scale(
         let old = txn
             .get(&key)
             .ok_or_else(|| ApiError::not_found(&res2.group, &res2.plural, &name))?;
-        let mut scale = scale_of(&res2, &old.value);
+        let mut scale = scale_of(&res2, &old.value());
         if is_patch {
             scale["metadata"]
                 .as_object_mut()
@@ -1100,14 +1113,14 @@ async fn scale(
             .as_ref()
             .and_then(|c| c.scale.as_ref().map(|s| s.spec_replicas.clone()))
             .unwrap_or_else(|| ".spec.replicas".into());
-        let mut new = old.value.clone();
+        let mut new = old.value();
         let mut target = &mut new;
         let parts: Vec<&str> = path.trim_start_matches('.').split('.').collect();
         for part in &parts[..parts.len() - 1] {
             target = &mut target[*part];
         }
         target[parts[parts.len() - 1]] = json!(replicas);
-        if meta::same_content(&new, &old.value) {
+        if meta::same_content(&new, &old.value()) {
             return Ok(old);
         }
         if res2.tracks_generation() {
@@ -1121,7 +1134,7 @@ async fn scale(
     } else {
         shared.store.write(op).await?
     };
-    Ok(Reply::ok(&scale_of(&res, &stored.value)))
+    Ok(Reply::ok(&scale_of(&res, &stored.value())))
 }
 
 /// A `Status` success answer for deletes that report one (kept for collection deletes).

@@ -120,8 +120,8 @@ const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "
 fn rebuild_registry(base: &Registry, state: &store::State) -> Registry {
     let mut registry = base.clone();
     for (_, crd) in state.range(CRD_STORAGE, None, None) {
-        if crd.value["metadata"].get("deletionTimestamp").is_none() {
-            registry.add_crd(&crd.value);
+        if crd.value()["metadata"].get("deletionTimestamp").is_none() {
+            registry.add_crd(&crd.value());
         }
     }
     registry
@@ -316,10 +316,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 /// is stored at another version of the same resource).
 pub fn present(object: &store::Object, resource: &resources::Resource) -> bytes::Bytes {
     let api_version = resource.api_version();
-    if object.value["apiVersion"].as_str() == Some(api_version.as_str()) {
+    if *object.api_version == *api_version {
         return object.bytes.clone();
     }
-    let mut value: Json = object.value.clone();
+    let mut value: Json = object.value();
     value["apiVersion"] = Json::String(api_version);
     bytes::Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
 }

@@ -151,7 +151,11 @@ impl LabelSelector {
     /// Whether an object's labels match.
     pub fn matches(&self, object: &Json) -> bool {
         let labels = object["metadata"]["labels"].as_object();
-        let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Json::as_str);
+        self.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Json::as_str))
+    }
+
+    /// Whether labels, looked up by `label`, match.
+    pub fn matches_with<'a>(&self, label: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.terms.iter().all(|(key, op)| {
             let v = label(key);
             match op {
@@ -255,6 +259,24 @@ impl FieldSelector {
                 *eq && path.len() == 2 && path[0] == "metadata" && path[1] == "name"
             })
             .map(|(_, _, v)| v.as_str())
+    }
+
+    /// Whether matching needs more than the object's name and namespace.
+    pub fn needs_object(&self) -> bool {
+        self.terms.iter().any(|(path, _, _)| {
+            !(path.len() == 2
+                && path[0] == "metadata"
+                && (path[1] == "name" || path[1] == "namespace"))
+        })
+    }
+
+    /// Whether an object matches, knowing only its namespace and name (when
+    /// `needs_object` is false).
+    pub fn matches_name(&self, namespace: &str, name: &str) -> bool {
+        self.terms.iter().all(|(path, eq, want)| {
+            let have = if path[1] == "name" { name } else { namespace };
+            (have == want) == *eq
+        })
     }
 
     /// Whether an object matches.

@@ -6,7 +6,7 @@ use super::handlers::{Reply, Request, selectors};
 use super::resources::Resource;
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::{ApiError, ApiError as E};
-use super::store::{Event, EventType, Object};
+use super::store::{Event, EventType, Key, Object};
 use super::{Shared, present};
 use bytes::Bytes;
 use serde_json::json;
@@ -35,8 +35,8 @@ impl Filter {
                 .is_none_or(|ns| *ns == event.key.namespace)
     }
 
-    fn selects(&self, obj: &Object) -> bool {
-        self.labels.matches(&obj.value) && self.fields.matches(&obj.value)
+    fn selects(&self, key: &Key, obj: &Object) -> bool {
+        super::handlers::selected(&self.labels, &self.fields, key, obj)
     }
 
     /// The event type to send for a change, given selector transitions.
@@ -44,14 +44,17 @@ impl Filter {
         if !self.scope(event) {
             return None;
         }
-        let before = event.previous.as_ref().is_some_and(|p| self.selects(p));
+        let before = event
+            .previous
+            .as_ref()
+            .is_some_and(|p| self.selects(&event.key, p));
         match event.kind {
             EventType::Deleted => (before
-                || event.previous.is_none() && self.selects(&event.object))
+                || event.previous.is_none() && self.selects(&event.key, &event.object))
             .then_some("DELETED"),
-            EventType::Added => self.selects(&event.object).then_some("ADDED"),
+            EventType::Added => self.selects(&event.key, &event.object).then_some("ADDED"),
             EventType::Modified => {
-                let now = self.selects(&event.object);
+                let now = self.selects(&event.key, &event.object);
                 let before = before || (event.previous.is_none() && now);
                 match (before, now) {
                     (true, true) => Some("MODIFIED"),
@@ -146,7 +149,9 @@ pub fn watch(
             _ => {
                 let objects = state
                     .range(&filter.storage, filter.namespace.as_deref(), None)
-                    .filter(|(_, o)| filter.selects(o))
+                    .filter(|((ns, name), o)| {
+                        filter.selects(&Key::new(&filter.storage, ns, name), o)
+                    })
                     .map(|(_, o)| o.clone())
                     .collect();
                 Start::Initial(objects, state.rv())

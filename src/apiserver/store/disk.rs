@@ -15,6 +15,9 @@ const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
+/// redb's page cache.
+const CACHE_BYTES: usize = 16 << 20;
+
 /// Why the data directory could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DiskError {
@@ -52,16 +55,12 @@ fn decode_event(rv: u64, data: &[u8]) -> Option<Event> {
     let len = u32::from_le_bytes(data.get(1..5)?.try_into().ok()?) as usize;
     let key = Key::decode(std::str::from_utf8(data.get(5..5 + len)?).ok()?)?;
     let bytes = data.get(5 + len..)?;
-    let value = serde_json::from_slice(bytes).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     Some(Event {
         rv,
         kind,
         key,
-        object: Arc::new(Object {
-            value,
-            bytes: Bytes::copy_from_slice(bytes),
-            rv,
-        }),
+        object: Arc::new(Object::new(&value, Bytes::copy_from_slice(bytes), rv)),
         previous: None,
     })
 }
@@ -72,7 +71,9 @@ impl Disk {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let db = match Database::create(path) {
+        // Reads are served from memory; redb's cache only needs to hold the pages a
+        // commit touches (its default of 1 GiB would be most of the server's memory).
+        let db = match Database::builder().set_cache_size(CACHE_BYTES).create(path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(DiskError::InUse),
             Err(e) => return Err(io(e)),
@@ -104,11 +105,7 @@ impl Disk {
                     .unwrap_or(0);
                 state.objects.entry(key.storage).or_default().insert(
                     (key.namespace, key.name),
-                    Arc::new(Object {
-                        value,
-                        bytes: Bytes::copy_from_slice(bytes),
-                        rv,
-                    }),
+                    Arc::new(Object::new(&value, Bytes::copy_from_slice(bytes), rv)),
                 );
             }
             let log = txn.open_table(LOG).map_err(io)?;

@@ -20,16 +20,64 @@ use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, oneshot};
 
-/// A stored object: its JSON tree, its serialized bytes (what GET answers) and its
-/// resourceVersion.
+/// A stored object: its serialized JSON (what GET answers), its resourceVersion, and the
+/// few metadata facts lists, watches and garbage collection test on every object. The tree
+/// itself is parsed when a write needs it, which keeps memory near the JSON's size.
 #[derive(Debug)]
 pub struct Object {
-    /// The object.
-    pub value: Json,
-    /// `value` serialized.
+    /// The object, serialized.
     pub bytes: Bytes,
     /// Its resourceVersion.
     pub rv: u64,
+    /// `metadata.labels`.
+    pub labels: Box<[(Box<str>, Box<str>)]>,
+    /// The uids in `metadata.ownerReferences`.
+    pub owners: Box<[Box<str>]>,
+    /// `apiVersion` as stored.
+    pub api_version: Box<str>,
+}
+
+impl Object {
+    /// Builds the stored form of a value.
+    pub fn new(value: &Json, bytes: Bytes, rv: u64) -> Object {
+        let meta = &value["metadata"];
+        let labels = meta["labels"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str().into(), v.as_str()?.into())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let owners = meta["ownerReferences"]
+            .as_array()
+            .map(|refs| {
+                refs.iter()
+                    .filter_map(|r| r["uid"].as_str().map(Into::into))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Object {
+            bytes,
+            rv,
+            labels,
+            owners,
+            api_version: value["apiVersion"].as_str().unwrap_or_default().into(),
+        }
+    }
+
+    /// The object as a JSON tree (parsed from the stored bytes).
+    pub fn value(&self) -> Json {
+        serde_json::from_slice(&self.bytes).unwrap_or(Json::Null)
+    }
+
+    /// A label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
 }
 
 /// Where an object lives: its resource's storage key (`group/plural`), namespace (empty for
@@ -292,11 +340,7 @@ impl Txn<'_> {
         }
         let bytes = serde_json::to_vec(&value)
             .map_err(|e| ApiError::internal(format!("serializing the object: {e}")))?;
-        let object = Arc::new(Object {
-            value,
-            bytes: Bytes::from(bytes),
-            rv,
-        });
+        let object = Arc::new(Object::new(&value, Bytes::from(bytes), rv));
         let previous = self.get(key);
         let kind = if previous.is_some() {
             EventType::Modified
@@ -320,17 +364,13 @@ impl Txn<'_> {
         };
         self.rv += 1;
         let rv = self.rv;
-        let mut value = previous.value.clone();
+        let mut value = previous.value();
         if let Some(meta) = value.get_mut("metadata").and_then(Json::as_object_mut) {
             meta.insert("resourceVersion".into(), Json::String(rv.to_string()));
         }
         let bytes = serde_json::to_vec(&value)
             .map_err(|e| ApiError::internal(format!("serializing the object: {e}")))?;
-        let object = Arc::new(Object {
-            value,
-            bytes: Bytes::from(bytes),
-            rv,
-        });
+        let object = Arc::new(Object::new(&value, Bytes::from(bytes), rv));
         self.overlay.insert(key.clone(), None);
         self.changes.push(Change {
             key: key.clone(),
@@ -604,7 +644,8 @@ mod tests {
                 .await
                 .expect("put");
             assert_eq!(obj.rv, 1);
-            assert_eq!(obj.value["metadata"]["resourceVersion"], "1");
+            assert_eq!(obj.value()["metadata"]["resourceVersion"], "1");
+            assert!(obj.labels.is_empty());
             let k = key.clone();
             let failed: Result<(), ApiError> = store
                 .write(move |txn| {
