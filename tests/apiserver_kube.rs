@@ -272,3 +272,71 @@ fn rand_suffix() -> u32 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn server_side_apply_and_strategic_patch() {
+    let (running, client) = server().await;
+    let api: Api<Deployment> = Api::namespaced(client, "default");
+    let config = |replicas: i64, image: &str| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "ssa"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"a": "b"}},
+                "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": image}]}}}
+        })
+    };
+    let created = api
+        .patch(
+            "ssa",
+            &PatchParams::apply("pack"),
+            &Patch::Apply(config(1, "x:1")),
+        )
+        .await
+        .expect("apply creates");
+    assert_eq!(created.spec.as_ref().and_then(|s| s.replicas), Some(1));
+    // A second manager applying a different replica count conflicts…
+    let conflict = api
+        .patch(
+            "ssa",
+            &PatchParams::apply("other"),
+            &Patch::Apply(config(5, "x:1")),
+        )
+        .await;
+    match conflict {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 409);
+            assert!(
+                s.message.contains("conflict with \"pack\""),
+                "{}",
+                s.message
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // …and takes it over with force.
+    let forced = api
+        .patch(
+            "ssa",
+            &PatchParams::apply("other").force(),
+            &Patch::Apply(config(5, "x:1")),
+        )
+        .await
+        .expect("forced");
+    assert_eq!(forced.spec.as_ref().and_then(|s| s.replicas), Some(5));
+    // Strategic merge adds a container by name, keeping the first.
+    let patched = api
+        .patch(
+            "ssa",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [{"name": "d", "image": "y"}]}}}})),
+        )
+        .await
+        .expect("strategic");
+    let names: Vec<String> = patched
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|p| p.containers.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["c", "d"]);
+    running.stop().await;
+}

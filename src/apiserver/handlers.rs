@@ -2,11 +2,13 @@
 //! collection and namespace termination), the status and scale subresources, and CRDs.
 
 use super::meta::{self, meta_str};
+use super::patch::{smp, ssa};
 use super::resources::Resource;
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::{ApiError, cause, success_status};
 use super::store::{Key, Object, Txn};
 use super::{CRD_STORAGE, Shared, defaults, present, protobuf, route::ResourcePath, watch};
+use crate::k8s::schema::SchemaNode;
 use bytes::Bytes;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
@@ -42,6 +44,8 @@ pub struct Request {
     pub content_type: String,
     /// Body.
     pub body: Bytes,
+    /// `User-Agent` header (names the field manager when `fieldManager` is absent).
+    pub user_agent: String,
 }
 
 /// What a handler answers.
@@ -110,6 +114,49 @@ pub fn parse_body(req: &Request) -> Result<Json, ApiError> {
 
 fn object_reply(code: u16, obj: &Object, res: &Resource) -> Reply {
     Reply::Json(code, present(obj, res), vec![])
+}
+
+/// The schema writes are merged and tracked with: the bundle's for built-ins, the CRD's
+/// for custom resources.
+fn schema_for(shared: &Shared, res: &Resource) -> Option<SchemaNode> {
+    match &res.custom {
+        Some(custom) => custom.schema.clone().map(SchemaNode::standalone),
+        None => {
+            let schemas = crate::k8s::Schemas::for_version(&shared.kube_version).ok()?;
+            SchemaNode::root(schemas, &res.api_version(), &res.kind)
+        }
+    }
+}
+
+/// Who writes: `fieldManager`, else the User-Agent's program name (as the real server).
+fn writer_of(req: &Request, res: &Resource, sub: Option<&str>) -> Result<ssa::Writer, ApiError> {
+    let manager = match req.query.get("fieldManager").filter(|m| !m.is_empty()) {
+        Some(m) => m.clone(),
+        None => req
+            .user_agent
+            .split('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("unknown")
+            .to_string(),
+    };
+    if manager.len() > 128 {
+        return Err(ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            vec![cause(
+                "FieldValueTooLong",
+                "fieldManager",
+                "Too long: may not be more than 128 bytes",
+            )],
+        ));
+    }
+    Ok(ssa::Writer {
+        manager,
+        api_version: res.api_version(),
+        subresource: sub.map(str::to_string),
+    })
 }
 
 /// Whether `dryRun=All` was asked for.
@@ -520,6 +567,8 @@ async fn create(
     let mut obj = parse_body(req)?;
     let name = meta::prepare_create(&res, &mut obj, ns.as_deref())?;
     defaults::apply(&res, &mut obj);
+    let writer = writer_of(req, &res, None)?;
+    ssa::track_update(None, &mut obj, schema_for(shared, &res).as_ref(), &writer);
     let key = Key::new(&res.storage_key(), ns.as_deref().unwrap_or_default(), &name);
     let res2 = res.clone();
     let op = move |txn: &mut Txn<'_>| {
@@ -547,6 +596,7 @@ fn replace_in(
     key: &Key,
     mut new: Json,
     sub: Option<&str>,
+    tracking: Option<(&ssa::Writer, Option<&SchemaNode>)>,
 ) -> Result<Arc<Object>, ApiError> {
     let name = key.name.as_str();
     let old = txn
@@ -607,6 +657,9 @@ fn replace_in(
             return Ok(gone.unwrap_or(old));
         }
     }
+    if let Some((writer, schema)) = tracking {
+        ssa::track_update(Some(&old_value), &mut new, schema, writer);
+    }
     if meta::same_content(&new, &old_value) {
         return Ok(old);
     }
@@ -624,7 +677,18 @@ async fn update(
 ) -> Result<Reply, ApiError> {
     let key = Key::new(&res.storage_key(), ns.as_deref().unwrap_or_default(), &name);
     let res2 = res.clone();
-    let op = move |txn: &mut Txn<'_>| replace_in(txn, &res2, &key, body, sub.as_deref());
+    let writer = writer_of(req, &res, sub.as_deref())?;
+    let schema = schema_for(shared, &res);
+    let op = move |txn: &mut Txn<'_>| {
+        replace_in(
+            txn,
+            &res2,
+            &key,
+            body,
+            sub.as_deref(),
+            Some((&writer, schema.as_ref())),
+        )
+    };
     let stored = if dry_run(req) {
         shared.store.dry_run(op)?
     } else {
@@ -633,14 +697,27 @@ async fn update(
     Ok(object_reply(200, &stored, &res))
 }
 
-/// Applies a JSON merge patch or JSON patch to an object.
+/// Applies a JSON merge patch, JSON patch or strategic merge patch to an object.
 pub fn apply_patch(
     content_type: &str,
     target: &mut Json,
     body: &[u8],
     res: &Resource,
+    schema: Option<&SchemaNode>,
 ) -> Result<(), ApiError> {
     match media(content_type) {
+        "application/strategic-merge-patch+json" if res.custom.is_none() => {
+            let patch: Json = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
+            smp::apply(target, &patch, schema).map_err(|e| {
+                ApiError::invalid(
+                    &res.group,
+                    &res.kind,
+                    meta_str(target, "name").unwrap_or_default(),
+                    vec![cause("FieldValueInvalid", "", e.0)],
+                )
+            })
+        }
         "application/merge-patch+json" => {
             let patch: Json = serde_json::from_slice(body)
                 .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
@@ -677,6 +754,40 @@ async fn patch(
     name: String,
     sub: Option<String>,
 ) -> Result<Reply, ApiError> {
+    let is_apply = media(&req.content_type) == "application/apply-patch+yaml";
+    let force = match req.query.get("force").map(String::as_str) {
+        None | Some("") | Some("false") => false,
+        Some("true") if is_apply => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                vec![cause(
+                    "FieldValueForbidden",
+                    "force",
+                    "Forbidden: may not be specified for non-apply patch",
+                )],
+            ));
+        }
+    };
+    if is_apply && req.query.get("fieldManager").is_none_or(|m| m.is_empty()) {
+        return Err(ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            vec![cause(
+                "FieldValueRequired",
+                "fieldManager",
+                "Required value: is required for apply patch",
+            )],
+        ));
+    }
+    let writer = writer_of(req, &res, sub.as_deref())?;
+    let schema = schema_for(shared, &res);
+    if is_apply {
+        return apply(shared, req, res, ns, name, sub, writer, schema, force).await;
+    }
     let key = Key::new(&res.storage_key(), ns.as_deref().unwrap_or_default(), &name);
     let res2 = res.clone();
     let content_type = req.content_type.clone();
@@ -685,13 +796,18 @@ async fn patch(
         let old = txn
             .get(&key)
             .ok_or_else(|| ApiError::not_found(&res2.group, &res2.plural, &name))?;
+        // The stored resourceVersion stays in the target: a patch that changes it is a
+        // precondition the result is checked against.
         let mut target = old.value();
-        if let Some(meta) = target.get_mut("metadata").and_then(Json::as_object_mut) {
-            // A patch is checked against the stored version only when it names one.
-            meta.remove("resourceVersion");
-        }
-        apply_patch(&content_type, &mut target, &body, &res2)?;
-        replace_in(txn, &res2, &key, target, sub.as_deref())
+        apply_patch(&content_type, &mut target, &body, &res2, schema.as_ref())?;
+        replace_in(
+            txn,
+            &res2,
+            &key,
+            target,
+            sub.as_deref(),
+            Some((&writer, schema.as_ref())),
+        )
     };
     let stored = if dry_run(req) {
         shared.store.dry_run(op)?
@@ -699,6 +815,101 @@ async fn patch(
         shared.store.write(op).await?
     };
     Ok(object_reply(200, &stored, &res))
+}
+
+/// Server-side apply: creates the object when absent (201), else merges the configuration
+/// into it with field ownership.
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    shared: &Shared,
+    req: &Request,
+    res: Arc<Resource>,
+    ns: Option<String>,
+    name: String,
+    sub: Option<String>,
+    writer: ssa::Writer,
+    schema: Option<SchemaNode>,
+    force: bool,
+) -> Result<Reply, ApiError> {
+    let text = std::str::from_utf8(&req.body)
+        .map_err(|_| ApiError::bad_request("the apply body is not UTF-8"))?;
+    let mut applied = crate::value::yaml::from_str(text, crate::value::yaml::Flavor::Yaml11)
+        .map_err(|e| {
+            ApiError::bad_request(format!("the apply body is not valid YAML or JSON: {e}"))
+        })?
+        .to_json_for_validation();
+    if !applied.is_object() {
+        return Err(ApiError::bad_request("the apply body must be an object"));
+    }
+    for field in ["apiVersion", "kind"] {
+        if applied
+            .get(field)
+            .and_then(Json::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(ApiError::bad_request(format!(
+                "{field} must be set in an apply configuration"
+            )));
+        }
+    }
+    let kind = res.kind.clone();
+    meta::check_type(&res, &mut applied, &kind)?;
+    match meta_str(&applied, "name") {
+        Some(n) if n != name => {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+        _ => {
+            meta::metadata(&mut applied)?.insert("name".into(), json!(name));
+        }
+    }
+    if res.has_status()
+        && sub.is_none()
+        && let Some(m) = applied.as_object_mut()
+    {
+        m.remove("status");
+    }
+    let key = Key::new(&res.storage_key(), ns.as_deref().unwrap_or_default(), &name);
+    let res2 = res.clone();
+    let op = move |txn: &mut Txn<'_>| {
+        let who = (res2.group.as_str(), res2.plural.as_str(), name.as_str());
+        match txn.get(&key) {
+            None => {
+                if sub.is_some() {
+                    return Err(ApiError::not_found(&res2.group, &res2.plural, &name));
+                }
+                let mut obj = ssa::apply(None, &applied, schema.as_ref(), &writer, force, who)?;
+                meta::prepare_create(&res2, &mut obj, ns.as_deref())?;
+                defaults::apply(&res2, &mut obj);
+                if let Some(ns) = &ns {
+                    check_namespace(txn, ns, &res2, &name)?;
+                }
+                kind_hooks(txn, &res2, &mut obj, None)?;
+                Ok((txn.put(&key, obj)?, 201))
+            }
+            Some(live) => {
+                let merged = ssa::apply(
+                    Some(&live.value()),
+                    &applied,
+                    schema.as_ref(),
+                    &writer,
+                    force,
+                    who,
+                )?;
+                Ok((
+                    replace_in(txn, &res2, &key, merged, sub.as_deref(), None)?,
+                    200,
+                ))
+            }
+        }
+    };
+    let (stored, code) = if dry_run(req) {
+        shared.store.dry_run(op)?
+    } else {
+        shared.store.write(op).await?
+    };
+    Ok(object_reply(code, &stored, &res))
 }
 
 /// How dependents are treated when their owner goes.
@@ -1075,7 +1286,7 @@ async fn scale(
             scale["metadata"]
                 .as_object_mut()
                 .map(|m| m.remove("resourceVersion"));
-            apply_patch(&content_type, &mut scale, &raw, &res2)?;
+            apply_patch(&content_type, &mut scale, &raw, &res2, None)?;
         } else {
             scale = body;
         }

@@ -123,6 +123,7 @@ async fn handle(
         accept: header("accept"),
         content_type: header("content-type"),
         body: Bytes::new(),
+        user_agent: header("user-agent"),
     };
     let reply = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => {

@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod handlers;
 pub mod http;
 pub mod meta;
+pub mod patch;
 pub mod protobuf;
 pub mod resources;
 pub mod route;

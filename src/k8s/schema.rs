@@ -338,6 +338,99 @@ impl Schemas {
     }
 }
 
+/// A position in a kind's schema, for walking an object alongside it (patches, field
+/// ownership): the resolved schema of a field plus how that field merges.
+#[derive(Clone, Debug)]
+pub struct SchemaNode {
+    schemas: Option<Schemas>,
+    node: Arc<Json>,
+    info: MergeInfo,
+}
+
+impl SchemaNode {
+    /// The root of a built-in kind's schema.
+    pub fn root(schemas: Schemas, api_version: &str, kind: &str) -> Option<SchemaNode> {
+        let name = schemas.definition_name(api_version, kind)?;
+        let node = schemas.definition(name).ok()??;
+        let node = schemas.resolve(node).ok()?;
+        let info = merge_info_of(&node);
+        Some(SchemaNode {
+            schemas: Some(schemas),
+            node,
+            info,
+        })
+    }
+
+    /// The root of a self-contained schema (a CRD's `openAPIV3Schema`).
+    pub fn standalone(schema: Json) -> SchemaNode {
+        let info = merge_info_of(&schema);
+        SchemaNode {
+            schemas: None,
+            node: Arc::new(schema),
+            info,
+        }
+    }
+
+    fn step(&self, raw: &Json) -> Option<SchemaNode> {
+        let mut info = merge_info_of(raw);
+        let node = match &self.schemas {
+            Some(schemas) if raw.get("$ref").is_some() => {
+                let target = schemas.resolve(Arc::new(raw.clone())).ok()?;
+                let more = merge_info_of(&target);
+                info.list_type = info.list_type.or(more.list_type);
+                info.map_type = info.map_type.or(more.map_type);
+                if info.list_map_keys.is_empty() {
+                    info.list_map_keys = more.list_map_keys;
+                }
+                target
+            }
+            _ => Arc::new(raw.clone()),
+        };
+        Some(SchemaNode {
+            schemas: self.schemas,
+            node,
+            info,
+        })
+    }
+
+    /// The schema of a map field (a property, or the map's value schema).
+    pub fn field(&self, name: &str) -> Option<SchemaNode> {
+        let raw = self
+            .node
+            .get("properties")
+            .and_then(|p| p.get(name))
+            .or_else(|| {
+                self.node
+                    .get("additionalProperties")
+                    .filter(|a| a.is_object())
+            })?;
+        self.step(raw)
+    }
+
+    /// The schema of a list's items.
+    pub fn items(&self) -> Option<SchemaNode> {
+        let raw = self.node.get("items")?;
+        let mut item = self.step(raw)?;
+        // Patch metadata belongs to the list, not its items.
+        item.info.patch_strategies.clear();
+        item.info.patch_merge_key = None;
+        Some(item)
+    }
+
+    /// How this field merges.
+    pub fn merge(&self) -> &MergeInfo {
+        &self.info
+    }
+
+    /// Whether unknown fields are kept here (`x-kubernetes-preserve-unknown-fields`).
+    pub fn preserves_unknown(&self) -> bool {
+        self.node
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
+    }
+}
+
 fn has_type(schema: &Json, wanted: &str) -> bool {
     match schema.get("type") {
         Some(Json::String(t)) => t == wanted,
