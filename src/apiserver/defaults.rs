@@ -24,6 +24,8 @@ fn child<'a>(map: &'a mut Map<String, Json>, key: &str) -> Option<&'a mut Map<St
 
 fn container_defaults(c: &mut Json) {
     let Some(c) = obj(c) else { return };
+    // Go's empty struct: the real server always writes it.
+    set_default(c, "resources", json!({}));
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     if c.get("imagePullPolicy").is_none_or(Json::is_null) {

@@ -510,11 +510,20 @@ fn crd_status(obj: &mut Json) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Gives a Service its cluster IP (unless headless or ExternalName).
+/// Gives a Service its cluster IP (unless headless or ExternalName) and node ports.
 fn allocate_cluster_ip(obj: &mut Json, seq: u64) {
     let spec = &mut obj["spec"];
     if spec["type"] == "ExternalName" {
         return;
+    }
+    if (spec["type"] == "NodePort" || spec["type"] == "LoadBalancer")
+        && let Some(ports) = spec["ports"].as_array_mut()
+    {
+        for (i, p) in ports.iter_mut().enumerate() {
+            if p.get("nodePort").is_none_or(|n| n.is_null() || n == 0) {
+                p["nodePort"] = json!(30000 + (seq * 7 + i as u64) % 2768);
+            }
+        }
     }
     let ip = spec["clusterIP"].as_str().unwrap_or_default();
     if ip.is_empty() {

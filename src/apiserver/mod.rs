@@ -6,6 +6,7 @@
 //! group commit, revision log) and `resources` (what is served). `meta` and `defaults`
 //! are what the server sets on objects; `protobuf` decodes the bodies client-go sends.
 
+pub mod controller;
 pub mod defaults;
 pub mod discovery;
 pub mod handlers;
@@ -42,6 +43,8 @@ pub struct Config {
     pub history: usize,
     /// Log one line per request on stderr.
     pub log_requests: bool,
+    /// Run the built-in workload controller (Deployments roll out, Jobs complete…).
+    pub simulate: bool,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             kube_version: KubeVersion::default(),
             history: store::DEFAULT_HISTORY,
             log_requests: false,
+            simulate: true,
         }
     }
 }
@@ -204,8 +208,43 @@ async fn seed(shared: &Shared) -> Result<(), StartError> {
             .await
             .map_err(|e| StartError::Other(e.message))?;
     }
+    let Some(node_res) = registry.get("", "v1", "nodes").cloned() else {
+        return Ok(());
+    };
+    let key = Key::new(&node_res.storage_key(), "", NODE);
+    if shared.store.read().get(&key).is_none() {
+        let mut node = serde_json::json!({
+            "metadata": {"name": NODE, "labels": {
+                "kubernetes.io/hostname": NODE, "kubernetes.io/os": std::env::consts::OS,
+                "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/control-plane": "",
+            }},
+            "spec": {"podCIDR": "10.244.0.0/24"},
+        });
+        meta::prepare_create(&node_res, &mut node, None)
+            .map_err(|e| StartError::Other(e.message))?;
+        node["status"] = serde_json::json!({
+            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "110"},
+            "allocatable": {"cpu": "2", "memory": "8Gi", "pods": "110"},
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "pack's simulated node is ready", "lastHeartbeatTime": meta::now(), "lastTransitionTime": meta::now()}],
+            "addresses": [{"type": "InternalIP", "address": "10.0.0.2"}, {"type": "Hostname", "address": NODE}],
+            "nodeInfo": {"kubeletVersion": shared.kube_version.git_version(), "operatingSystem": "linux", "architecture": "amd64", "containerRuntimeVersion": "pack://simulated"},
+        });
+        shared
+            .store
+            .write(move |txn| {
+                if txn.get(&key).is_none() {
+                    txn.put(&key, node)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| StartError::Other(e.message))?;
+    }
     Ok(())
 }
+
+/// The simulated node every cluster has.
+const NODE: &str = "pack-node";
 
 /// What `DIR/server.json` records about the server using a data directory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -302,6 +341,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             serde_json::to_string(&file).map_err(|e| StartError::Other(e.to_string()))?,
         )?;
         write("kubeconfig", kubeconfig(&address))?;
+    }
+    if config.simulate {
+        controller::spawn(shared.clone());
     }
     let task = tokio::spawn(http::serve(listener, shared.clone(), stopping));
     Ok(Running {

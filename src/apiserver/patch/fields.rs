@@ -35,7 +35,7 @@ fn ignored_meta(key: &str) -> bool {
 }
 
 /// JSON with sorted keys, as FieldsV1 writes list-map keys.
-fn sorted_json(v: &Json) -> String {
+pub fn sorted_json(v: &Json) -> String {
     match v {
         Json::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
