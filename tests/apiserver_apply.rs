@@ -302,3 +302,40 @@ fn helm_lifecycle_with_server_side_apply() {
         .args(["get", "all,secrets", "-n", "apps", "-o", "name"]));
     assert!(left.trim().is_empty(), "left behind: {left}");
 }
+
+#[test]
+fn field_validation_strict_warn_ignore() {
+    let Some((k, _)) = tools() else { return };
+    let s = TestServer::start(None);
+    let bad = write(
+        s.dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndata: {a: b}\ndatta: {c: d}\n",
+    );
+    // kubectl's default is Strict.
+    let out = fails(s.kubectl(&k).args(["apply", "-f"]).arg(&bad));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field \"datta\""), "{err}");
+    let out = fails(s.kubectl(&k).args(["create", "-f"]).arg(&bad));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("strict decoding error"));
+    // Warn: created, the field dropped, the warning printed by kubectl.
+    let out = s
+        .kubectl(&k)
+        .args(["create", "--validate=warn", "-f"])
+        .arg(&bad)
+        .output()
+        .expect("kubectl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown field \"datta\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cm = get_json(&s, &k, &["cm", "typo"]);
+    assert!(cm.get("datta").is_none());
+    assert_eq!(cm["data"]["a"], "b");
+}

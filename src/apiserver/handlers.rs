@@ -1,6 +1,7 @@
 //! Resource requests: create, get, list, replace, patch, delete (with finalizers, garbage
 //! collection and namespace termination), the status and scale subresources, and CRDs.
 
+use super::fieldcheck::{self, Mode};
 use super::meta::{self, meta_str};
 use super::patch::{smp, ssa};
 use super::resources::Resource;
@@ -114,6 +115,14 @@ pub fn parse_body(req: &Request) -> Result<Json, ApiError> {
 
 fn object_reply(code: u16, obj: &Object, res: &Resource) -> Reply {
     Reply::Json(code, present(obj, res), vec![])
+}
+
+fn warned_reply(code: u16, obj: &Object, res: &Resource, warnings: Vec<String>) -> Reply {
+    Reply::Json(code, present(obj, res), warnings)
+}
+
+fn field_mode(req: &Request) -> Result<Mode, ApiError> {
+    Mode::parse(req.query.get("fieldValidation").map(String::as_str))
 }
 
 /// The schema writes are merged and tracked with: the bundle's for built-ins, the CRD's
@@ -574,10 +583,12 @@ async fn create(
     ns: Option<String>,
 ) -> Result<Reply, ApiError> {
     let mut obj = parse_body(req)?;
+    let schema = schema_for(shared, &res);
+    let warnings = fieldcheck::check(&mut obj, schema.as_ref(), field_mode(req)?, &res, false)?;
     let name = meta::prepare_create(&res, &mut obj, ns.as_deref())?;
     defaults::apply(&res, &mut obj);
     let writer = writer_of(req, &res, None)?;
-    ssa::track_update(None, &mut obj, schema_for(shared, &res).as_ref(), &writer);
+    ssa::track_update(None, &mut obj, schema.as_ref(), &writer);
     let key = Key::new(&res.storage_key(), ns.as_deref().unwrap_or_default(), &name);
     let res2 = res.clone();
     let op = move |txn: &mut Txn<'_>| {
@@ -595,7 +606,7 @@ async fn create(
     } else {
         shared.store.write(op).await?
     };
-    Ok(object_reply(201, &stored, &res))
+    Ok(warned_reply(201, &stored, &res, warnings))
 }
 
 /// Replaces `old` with `new` (a PUT, or the result of a patch) inside a transaction.
@@ -801,6 +812,7 @@ async fn patch(
     let res2 = res.clone();
     let content_type = req.content_type.clone();
     let body = req.body.clone();
+    let mode = field_mode(req)?;
     let op = move |txn: &mut Txn<'_>| {
         let old = txn
             .get(&key)
@@ -809,21 +821,23 @@ async fn patch(
         // precondition the result is checked against.
         let mut target = old.value();
         apply_patch(&content_type, &mut target, &body, &res2, schema.as_ref())?;
-        replace_in(
+        let warnings = fieldcheck::check(&mut target, schema.as_ref(), mode, &res2, true)?;
+        let stored = replace_in(
             txn,
             &res2,
             &key,
             target,
             sub.as_deref(),
             Some((&writer, schema.as_ref())),
-        )
+        )?;
+        Ok((stored, warnings))
     };
-    let stored = if dry_run(req) {
+    let (stored, warnings) = if dry_run(req) {
         shared.store.dry_run(op)?
     } else {
         shared.store.write(op).await?
     };
-    Ok(object_reply(200, &stored, &res))
+    Ok(warned_reply(200, &stored, &res, warnings))
 }
 
 /// Server-side apply: creates the object when absent (201), else merges the configuration
@@ -879,6 +893,7 @@ async fn apply(
     {
         m.remove("status");
     }
+    let warnings = fieldcheck::check(&mut applied, schema.as_ref(), field_mode(req)?, &res, true)?;
     let key = Key::new(&res.storage_key(), ns.as_deref().unwrap_or_default(), &name);
     let res2 = res.clone();
     let op = move |txn: &mut Txn<'_>| {
@@ -918,7 +933,7 @@ async fn apply(
     } else {
         shared.store.write(op).await?
     };
-    Ok(object_reply(code, &stored, &res))
+    Ok(warned_reply(code, &stored, &res, warnings))
 }
 
 /// How dependents are treated when their owner goes.

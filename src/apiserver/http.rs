@@ -64,7 +64,9 @@ fn respond(reply: Reply) -> hyper::Response<Body> {
         Reply::Json(code, body, warnings) => {
             builder = builder.header("Content-Type", "application/json");
             for w in warnings {
-                builder = builder.header("Warning", format!("299 - \"{}\"", w.replace('"', "'")));
+                // RFC 7234 quoted text: backslash-escaped, as the real server writes it.
+                let quoted = w.replace('\\', "\\\\").replace('"', "\\\"");
+                builder = builder.header("Warning", format!("299 - \"{quoted}\""));
             }
             (code, Body::Full(Some(body)))
         }

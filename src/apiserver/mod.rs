@@ -9,6 +9,7 @@
 pub mod controller;
 pub mod defaults;
 pub mod discovery;
+pub mod fieldcheck;
 pub mod handlers;
 pub mod http;
 pub mod meta;

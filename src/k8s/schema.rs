@@ -422,6 +422,24 @@ impl SchemaNode {
         &self.info
     }
 
+    /// Whether a map field of this name is declared (or any name is allowed here).
+    pub fn allows_field(&self, name: &str) -> bool {
+        if self.preserves_unknown() {
+            return true;
+        }
+        match self.node.get("properties").and_then(Json::as_object) {
+            Some(props) => {
+                props.contains_key(name)
+                    || self
+                        .node
+                        .get("additionalProperties")
+                        .is_some_and(|a| a.is_object() || a == true)
+            }
+            // No declared properties: a free-form object.
+            None => true,
+        }
+    }
+
     /// Whether unknown fields are kept here (`x-kubernetes-preserve-unknown-fields`).
     pub fn preserves_unknown(&self) -> bool {
         self.node
