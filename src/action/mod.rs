@@ -1,7 +1,8 @@
 //! What commands do, as library calls: each action orchestrates chart loading, values,
-//! rendering, manifests (and later validation, storage and the cluster) and is testable
-//! without the command line.
+//! rendering, manifests, release storage and the cluster client, and is testable without
+//! the command line (in-memory storage, the in-process API server).
 
+pub mod lifecycle;
 pub mod lint;
 pub mod template;
 

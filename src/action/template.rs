@@ -26,6 +26,11 @@ pub struct TemplateRequest {
     pub skip_schema_validation: bool,
     /// Undefined values are errors.
     pub strict: bool,
+    /// A live cluster's capabilities (instead of the offline defaults and the two flags
+    /// above).
+    pub capabilities: Option<Capabilities>,
+    /// Values an upgrade carries over, under the user's new ones.
+    pub base_config: Option<crate::value::Map>,
 }
 
 /// What rendering produced.
@@ -41,6 +46,8 @@ pub struct TemplateResult {
     pub notes: Option<String>,
     /// What Helm would print as warnings.
     pub warnings: Vec<String>,
+    /// The user-supplied values (a release's `config`).
+    pub config: crate::value::Map,
 }
 
 /// Why a chart could not be rendered.
@@ -86,10 +93,19 @@ pub fn render_loaded(
     if chart.metadata.is_library() {
         return Err(TemplateError::Library(chart.name().to_owned()));
     }
-    let kube_version = req.kube_version.clone().unwrap_or_default();
-    chart.check_kube_version(&kube_version)?;
-    let caps = Capabilities::offline(kube_version, &req.api_versions);
-    let user = req.values.build(chart.engine(), stdin)?;
+    let caps = match &req.capabilities {
+        Some(caps) => caps.clone(),
+        None => Capabilities::offline(
+            req.kube_version.clone().unwrap_or_default(),
+            &req.api_versions,
+        ),
+    };
+    chart.check_kube_version(&caps.kube_version)?;
+    let mut user = req.values.build(chart.engine(), stdin)?;
+    if let Some(base) = &req.base_config {
+        let mut ignored = Vec::new();
+        crate::values::coalesce::coalesce_tables(&mut user.values, base, &mut ignored);
+    }
     let computed = values::compute(&mut chart, &user, req.skip_schema_validation)?;
     let rendered = render::render(
         &chart,
@@ -113,6 +129,7 @@ pub fn render_loaded(
         crds,
         notes: rendered.notes,
         warnings,
+        config: user.values,
     })
 }
 

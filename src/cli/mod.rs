@@ -7,6 +7,7 @@ mod create;
 mod dependency;
 mod env;
 mod lint;
+mod release;
 mod report;
 mod show;
 mod template;
@@ -126,6 +127,25 @@ pub enum Command {
     /// Inspect a chart's dependencies.
     #[command(visible_aliases = ["dep", "dependencies"])]
     Dependency(dependency::DependencyArgs),
+    /// Install a chart as a release.
+    Install(release::InstallArgs),
+    /// Upgrade a release to a new chart or new values.
+    Upgrade(release::UpgradeArgs),
+    /// Roll a release back to an earlier revision.
+    Rollback(release::RollbackArgs),
+    /// Uninstall a release: its objects, and its history unless --keep-history.
+    #[command(visible_aliases = ["un", "delete", "del"])]
+    Uninstall(release::UninstallArgs),
+    /// List releases.
+    #[command(visible_alias = "ls")]
+    List(release::ListArgs),
+    /// Show a release's revisions.
+    #[command(visible_alias = "hist")]
+    History(release::HistoryArgs),
+    /// Show a release's status and notes.
+    Status(release::StatusArgs),
+    /// Show a release's manifest, values, notes, hooks or metadata.
+    Get(release::GetArgs),
     /// Run the embedded Kubernetes API server (kubectl and helm work against it).
     Cluster(cluster::ClusterArgs),
     /// Print the directories and environment pack uses.
@@ -159,6 +179,14 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Version(args) => version::run(&args),
         Command::Env(args) => env::run(&args, global),
         Command::Cluster(args) => cluster::run(&args, global),
+        Command::Install(args) => release::install(&args, global),
+        Command::Upgrade(args) => release::upgrade(&args, global),
+        Command::Rollback(args) => release::rollback(&args, global),
+        Command::Uninstall(args) => release::uninstall(&args, global),
+        Command::List(args) => release::list(&args, global),
+        Command::History(args) => release::history(&args, global),
+        Command::Status(args) => release::status_cmd(&args, global),
+        Command::Get(args) => release::get(&args, global),
         Command::Completion(args) => completion::run(&args),
         Command::Create(args) => create::run(&args),
         Command::Lint(args) => lint::run(&args),

@@ -87,6 +87,7 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
         api_versions: args.api_versions.clone(),
         skip_schema_validation: args.skip_schema_validation,
         strict: false,
+        ..TemplateRequest::default()
     };
     let result = match render_chart(&req, &mut std::io::stdin()) {
         Ok(r) => r,

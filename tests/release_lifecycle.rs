@@ -1,0 +1,344 @@
+//! Releases end to end on the embedded API server: pack's install → upgrade → rollback →
+//! uninstall, Helm's value-reuse rules, pruning and the keep policy, ownership refusal and
+//! --take-ownership, field-manager conflicts; and interop with the real helm both ways.
+
+mod common;
+
+use common::server::{TestServer, fails, ok};
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn pack(s: &TestServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pack"));
+    cmd.arg("--kubeconfig")
+        .arg(&s.kubeconfig)
+        .env_remove("HELM_DRIVER")
+        .env("PACK_DATA_HOME", s.dir.path().join("pack-data"));
+    cmd
+}
+
+fn chart_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/hello-world")
+}
+
+fn kubectl_json(s: &TestServer, k: &Path, what: &[&str]) -> Json {
+    let out = ok(s.kubectl(k).arg("get").args(what).args(["-o", "json"]));
+    serde_json::from_str(&out).expect("json")
+}
+
+fn kubectl_missing(s: &TestServer, k: &Path, what: &[&str]) -> bool {
+    !s.kubectl(k)
+        .arg("get")
+        .args(what)
+        .output()
+        .expect("kubectl")
+        .status
+        .success()
+}
+
+#[test]
+fn install_upgrade_rollback_uninstall() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let chart = chart_dir();
+    let out = ok(pack(&s).args(["install", "demo"]).arg(&chart));
+    assert!(
+        out.contains("STATUS: deployed") && out.contains("NOTES:"),
+        "{out}"
+    );
+    let d = kubectl_json(&s, &k, &["deploy", "demo-hello-world"]);
+    assert_eq!(d["spec"]["replicas"], 1);
+    assert_eq!(
+        d["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "Helm"
+    );
+    assert_eq!(
+        d["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "demo"
+    );
+    // The record is Helm's Secret.
+    let secret = kubectl_json(&s, &k, &["secret", "sh.helm.release.v1.demo.v1"]);
+    assert_eq!(secret["type"], "helm.sh/release.v1");
+    assert_eq!(secret["metadata"]["labels"]["status"], "deployed");
+    // A name in use is refused.
+    let out = fails(pack(&s).args(["install", "demo"]).arg(&chart));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot re-use a name that is still in use")
+    );
+    ok(pack(&s)
+        .args(["upgrade", "demo"])
+        .arg(&chart)
+        .args(["--set", "replicaCount=3"]));
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "demo-hello-world"])["spec"]["replicas"],
+        3
+    );
+    // No value flags: the last values are reused (Helm's default).
+    ok(pack(&s).args(["upgrade", "demo"]).arg(&chart));
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "demo-hello-world"])["spec"]["replicas"],
+        3
+    );
+    // --reset-values: back to the chart's defaults.
+    ok(pack(&s)
+        .args(["upgrade", "demo"])
+        .arg(&chart)
+        .arg("--reset-values"));
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "demo-hello-world"])["spec"]["replicas"],
+        1
+    );
+    ok(pack(&s).args(["rollback", "demo", "2"]));
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "demo-hello-world"])["spec"]["replicas"],
+        3
+    );
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "demo", "-o", "json"]))).expect("json");
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "superseded",
+            "superseded",
+            "superseded",
+            "superseded",
+            "deployed"
+        ]
+    );
+    assert_eq!(history[4]["description"], "Rollback to 2");
+    let values = ok(pack(&s).args(["get", "values", "demo"]));
+    assert_eq!(values.trim(), "replicaCount: 3");
+    let manifest = ok(pack(&s).args(["get", "manifest", "demo"]));
+    assert!(
+        manifest.contains("# Source: hello-world/templates/deployment.yaml"),
+        "{manifest}"
+    );
+    ok(pack(&s).args(["uninstall", "demo"]));
+    assert!(kubectl_missing(&s, &k, &["deploy", "demo-hello-world"]));
+    let list = ok(pack(&s).args(["list", "-o", "json"]));
+    assert_eq!(list.trim(), "[]");
+    let out = fails(pack(&s).args(["uninstall", "demo"]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+    ok(pack(&s).args(["uninstall", "demo", "--ignore-not-found"]));
+}
+
+fn small_chart(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let c = dir.join(name);
+    std::fs::create_dir_all(c.join("templates")).expect("mkdir");
+    std::fs::write(
+        c.join("Chart.yaml"),
+        format!("apiVersion: pack/v1\nname: {name}\nversion: 0.1.0\n"),
+    )
+    .expect("write");
+    std::fs::write(c.join("values.yaml"), "").expect("write");
+    std::fs::write(
+        c.join("templates/objects.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ Release.Name }}}}-main\ndata:\n  a: \"1\"\n{extra}"),
+    )
+    .expect("write");
+    c
+}
+
+#[test]
+fn pruning_keep_policy_ownership_and_conflicts() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let dir = s.dir.path();
+    let v1 = small_chart(
+        dir,
+        "v1",
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dropped\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    helm.sh/resource-policy: keep\n",
+    );
+    ok(pack(&s).args(["install", "r"]).arg(&v1));
+    let v2 = small_chart(dir, "v2", "");
+    ok(pack(&s).args(["upgrade", "r"]).arg(&v2));
+    assert!(
+        kubectl_missing(&s, &k, &["cm", "dropped"]),
+        "objects dropped from the chart are deleted"
+    );
+    assert!(
+        !kubectl_missing(&s, &k, &["cm", "kept"]),
+        "resource-policy: keep survives"
+    );
+    // An object that exists without the release's marks is refused, then adopted.
+    ok(s.kubectl(&k)
+        .args(["create", "configmap", "other-main", "--from-literal=a=1"]));
+    let out = fails(pack(&s).args(["install", "other"]).arg(&v2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid ownership metadata") && err.contains("--take-ownership"),
+        "{err}"
+    );
+    ok(pack(&s)
+        .args(["install", "other"])
+        .arg(&v2)
+        .arg("--take-ownership"));
+    let cm = kubectl_json(&s, &k, &["cm", "other-main"]);
+    assert_eq!(
+        cm["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "other"
+    );
+    // Someone edits a field the release applies: the next upgrade reports the conflict…
+    ok(s.kubectl(&k).args([
+        "patch",
+        "cm",
+        "r-main",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"a":"edited"}}"#,
+    ]));
+    let v3 = small_chart(dir, "v3", "");
+    std::fs::write(v3.join("templates/objects.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-main\ndata:\n  a: \"2\"\n").expect("write");
+    let out = fails(pack(&s).args(["upgrade", "r"]).arg(&v3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("conflict") && err.contains("kubectl-patch") && err.contains(".data.a"),
+        "{err}"
+    );
+    // …the failure is recorded and the previous revision stays deployed…
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "r", "-o", "json"]))).expect("json");
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["superseded", "deployed", "failed"]);
+    // …and --force-conflicts takes the field over.
+    ok(pack(&s)
+        .args(["upgrade", "r"])
+        .arg(&v3)
+        .arg("--force-conflicts"));
+    assert_eq!(kubectl_json(&s, &k, &["cm", "r-main"])["data"]["a"], "2");
+    // --history-max prunes old revisions but keeps the deployed one.
+    for _ in 0..4 {
+        ok(pack(&s)
+            .args(["upgrade", "r"])
+            .arg(&v3)
+            .args(["--history-max", "3"]));
+    }
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "r", "-o", "json"]))).expect("json");
+    assert_eq!(history.as_array().map(Vec::len), Some(3), "{history}");
+}
+
+#[test]
+fn helm_and_pack_share_releases() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let Some(h) = common::reference_tool("helm") else {
+        return;
+    };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let helm = || {
+        let mut cmd = common::helm(&h, s.dir.path());
+        cmd.env("KUBECONFIG", &s.kubeconfig);
+        cmd
+    };
+    // pack installs; helm reads, upgrades with the stored chart's manifest via rollback.
+    ok(pack(&s)
+        .args(["install", "native"])
+        .arg(chart_dir())
+        .args(["--set", "replicaCount=2"]));
+    let list: Json = serde_json::from_str(&ok(helm().args(["list", "-o", "json"]))).expect("json");
+    assert_eq!(list[0]["name"], "native");
+    assert_eq!(list[0]["status"], "deployed");
+    assert_eq!(list[0]["chart"], "hello-world-0.1.0");
+    let manifest = ok(helm().args(["get", "manifest", "native"]));
+    assert_eq!(manifest, ok(pack(&s).args(["get", "manifest", "native"])));
+    let values = ok(helm().args(["get", "values", "native", "-o", "json"]));
+    assert_eq!(values.trim(), r#"{"replicaCount":2}"#);
+    ok(pack(&s)
+        .args(["upgrade", "native"])
+        .arg(chart_dir())
+        .args(["--set", "replicaCount=4"]));
+    ok(helm().args(["rollback", "native", "1"]));
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "native-hello-world"])["spec"]["replicas"],
+        2
+    );
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "native", "-o", "json"])))
+            .expect("json");
+    assert_eq!(history[2]["status"], "deployed");
+    assert_eq!(history[2]["description"], "Rollback to 1");
+    // helm installs a Helm chart; pack lists, reads, rolls back and uninstalls it.
+    let helm_chart = shared.join("corpus/charts/hello-world");
+    ok(helm().args(["install", "classic"]).arg(&helm_chart));
+    ok(helm()
+        .args(["upgrade", "classic"])
+        .arg(&helm_chart)
+        .args(["--set", "replicaCount=3"]));
+    let list: Json =
+        serde_json::from_str(&ok(pack(&s).args(["list", "-o", "json"]))).expect("json");
+    let classic = list
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["name"] == "classic"))
+        .expect("classic listed");
+    assert_eq!(classic["revision"], "2");
+    let status = ok(pack(&s).args(["status", "classic"]));
+    assert!(status.contains("REVISION: 2"), "{status}");
+    ok(pack(&s).args(["rollback", "classic", "1"]));
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "classic-hello-world"])["spec"]["replicas"],
+        1
+    );
+    let history: Json =
+        serde_json::from_str(&ok(helm().args(["history", "classic", "-o", "json"]))).expect("json");
+    assert_eq!(history[2]["status"], "deployed");
+    ok(pack(&s).args(["uninstall", "classic", "native"]));
+    let left = ok(s
+        .kubectl(&k)
+        .args(["get", "deploy,svc,secrets", "-o", "name"]));
+    assert!(left.trim().is_empty(), "{left}");
+}
+
+#[test]
+fn embedded_cluster_without_kubeconfig() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let pack = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pack"));
+        cmd.env("HOME", home.path())
+            .env_remove("KUBECONFIG")
+            .env_remove("HELM_DRIVER")
+            .env("PACK_DATA_HOME", home.path().join("data"));
+        cmd
+    };
+    let out = pack()
+        .args(["install", "demo"])
+        .arg(chart_dir())
+        .output()
+        .expect("pack");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("using the embedded cluster"));
+    // State persists across invocations.
+    let list = ok(pack().args(["list", "-o", "json"]));
+    assert!(list.contains("\"demo\""), "{list}");
+    ok(pack()
+        .args(["upgrade", "demo"])
+        .arg(chart_dir())
+        .args(["--set", "replicaCount=2"]));
+    ok(pack().args(["rollback", "demo"]));
+    ok(pack().args(["uninstall", "demo"]));
+    assert_eq!(ok(pack().args(["list", "-o", "json"])).trim(), "[]");
+}
