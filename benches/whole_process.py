@@ -3,7 +3,11 @@
 
 Usage:
   benches/whole_process.py [--runs N] [--warmup N] NAME PACK_CMD HELM_CMD [NAME PACK_CMD HELM_CMD ...]
-  benches/whole_process.py --preset startup
+  benches/whole_process.py --preset startup|template|release
+
+A command may be several commands joined by " ;; " (run one after the other, timed
+together): the release preset times `install` + `uninstall` that way, against a
+`pack cluster serve` (release build) both tools reach over HTTP on loopback.
 
 Each case is run alternately (pack, helm, pack, helm, ...) so that machine noise hits both
 alike; output goes to /dev/null. Prints per case the median and p10/p90 wall time of each
@@ -65,6 +69,28 @@ def presets(name):
             ("template +ingress,hpa", f"{pack} template r {p} --set ingress.enabled=true,autoscaling.enabled=true",
              f"{helm} template r {h} --set ingress.enabled=true,autoscaling.enabled=true"),
         ]
+    if name == "release":
+        # pack's native hello-world against Helm's hello-world (the same objects), installed
+        # and uninstalled on one served cluster, no --wait.
+        import atexit
+        work = Path(tempfile.mkdtemp(prefix="pack-bench-"))
+        server = subprocess.Popen([pack, "cluster", "serve", "--port", "0", "--data-dir", str(work / "cluster")],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        atexit.register(server.kill)
+        server.stdout.readline()
+        kubeconfig = work / "cluster" / "kubeconfig"
+        for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+            os.environ[var] = str(work / "helm")
+        os.environ.pop("HELM_DRIVER", None)
+        helm_chart = ROOT.parent / "shared" / "corpus" / "charts" / "hello-world"
+        if not helm_chart.is_dir():
+            sys.exit(f"{helm_chart} is missing (the shared corpus)")
+        k = f"--kubeconfig {kubeconfig}"
+        return [
+            ("install + uninstall",
+             f"{pack} install p {ROOT / 'charts' / 'hello-world'} {k} ;; {pack} uninstall p {k}",
+             f"{helm} install h {helm_chart} {k} ;; {helm} uninstall h {k}"),
+        ]
     sys.exit(f"unknown preset {name}")
 
 
@@ -89,16 +115,21 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
+def time_all(cmds, env):
+    return sum(time_once(cmd, env) for cmd in cmds)
+
+
 def run_case(name, pack_cmd, helm_cmd, runs, warmup):
     env = dict(os.environ)
-    pack_argv, helm_argv = shlex.split(pack_cmd), shlex.split(helm_cmd)
+    pack_argv = [shlex.split(c) for c in pack_cmd.split(" ;; ")]
+    helm_argv = [shlex.split(c) for c in helm_cmd.split(" ;; ")]
     for _ in range(warmup):
-        time_once(pack_argv, env)
-        time_once(helm_argv, env)
+        time_all(pack_argv, env)
+        time_all(helm_argv, env)
     pack_times, helm_times = [], []
     for _ in range(runs):
-        pack_times.append(time_once(pack_argv, env))
-        helm_times.append(time_once(helm_argv, env))
+        pack_times.append(time_all(pack_argv, env))
+        helm_times.append(time_all(helm_argv, env))
     p, h = statistics.median(pack_times), statistics.median(helm_times)
     print(
         f"{name:24} pack {p:7.2f} ms (p10 {percentile(pack_times, 0.1):.2f}, p90 {percentile(pack_times, 0.9):.2f})"

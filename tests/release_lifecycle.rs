@@ -342,3 +342,79 @@ fn embedded_cluster_without_kubeconfig() {
     ok(pack().args(["uninstall", "demo"]));
     assert_eq!(ok(pack().args(["list", "-o", "json"])).trim(), "[]");
 }
+
+#[test]
+fn dry_runs_change_nothing_and_helm3_style_releases_move_to_server_side_apply() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let Some(h) = common::reference_tool("helm") else {
+        return;
+    };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let s = TestServer::start(None);
+    // --dry-run=client needs no cluster at all; --dry-run=server checks against it.
+    let mut offline = Command::new(env!("CARGO_BIN_EXE_pack"));
+    offline.args(["install", "demo"]).arg(chart_dir()).args([
+        "--dry-run",
+        "--kubeconfig",
+        "/nonexistent",
+    ]);
+    let out = ok(&mut offline);
+    assert!(
+        out.contains("Dry run complete") || out.contains("MANIFEST:"),
+        "{out}"
+    );
+    let out = ok(pack(&s)
+        .args(["install", "demo"])
+        .arg(chart_dir())
+        .arg("--dry-run=server"));
+    assert!(out.contains("kind: Deployment"), "{out}");
+    assert!(kubectl_missing(&s, &k, &["deploy", "demo-hello-world"]));
+    assert_eq!(ok(pack(&s).args(["list", "-o", "json"])).trim(), "[]");
+    // A release helm made with client-side apply (as Helm 3 did)…
+    let helm = || {
+        let mut cmd = common::helm(&h, s.dir.path());
+        cmd.env("KUBECONFIG", &s.kubeconfig);
+        cmd
+    };
+    ok(helm()
+        .args(["install", "old"])
+        .arg(shared.join("corpus/charts/hello-world"))
+        .args([
+            "--server-side=false",
+            "--set",
+            "serviceAccount.annotations.team=a",
+        ]));
+    let sa = kubectl_json(&s, &k, &["sa", "old-hello-world", "--show-managed-fields"]);
+    assert_eq!(sa["metadata"]["annotations"]["team"], "a");
+    // …upgraded by pack: its fields pass to server-side apply, so what the chart no longer
+    // sets is removed, and the record says ssa.
+    ok(pack(&s)
+        .args(["upgrade", "old"])
+        .arg(chart_dir())
+        .arg("--reset-values"));
+    let sa = kubectl_json(&s, &k, &["sa", "old-hello-world", "--show-managed-fields"]);
+    assert!(
+        sa["metadata"]["annotations"].get("team").is_none(),
+        "{}",
+        sa["metadata"]
+    );
+    let ops: Vec<String> = sa["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["manager"].as_str().unwrap_or_default(),
+                e["operation"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(ops, ["helm:Apply"], "{ops:?}");
+    let meta = ok(pack(&s).args(["get", "metadata", "old", "-o", "json"]));
+    assert!(meta.contains("\"applyMethod\":\"ssa\""), "{meta}");
+}

@@ -398,6 +398,32 @@ async fn fail(
 }
 
 /// Installs a chart as a new release.
+/// Renders the release an install would make, without a cluster (`--dry-run=client`:
+/// offline capabilities unless `req.template.capabilities` is set).
+pub fn render_release(
+    req: &InstallRequest,
+    version: i64,
+    stdin: &mut dyn Read,
+) -> Result<(Release, TemplateResult), LifecycleError> {
+    let name = &req.template.release.name;
+    if !release::valid_name(name) {
+        return Err(user(format!(
+            "release name \"{name}\" is invalid: it must be a lowercase DNS subdomain of at most 53 characters"
+        )));
+    }
+    let chart = chart::load(&req.template.chart)?;
+    let record = chart_record(&chart);
+    let mut treq = req.template.clone();
+    treq.release.revision = version;
+    treq.release.is_upgrade = false;
+    let rendered = render_loaded(chart, &treq, stdin)?;
+    let mut rel = base_release(&treq, &rendered, record, version);
+    rel.labels = req.labels.clone();
+    rel.info.description = "Initial install underway".into();
+    Ok((rel, rendered))
+}
+
+/// Installs a chart as a new release.
 pub async fn install(
     cluster: &Cluster,
     storage: &Storage,
@@ -406,11 +432,6 @@ pub async fn install(
 ) -> Result<Release, LifecycleError> {
     let name = &req.template.release.name;
     let ns = &req.template.release.namespace;
-    if !release::valid_name(name) {
-        return Err(user(format!(
-            "release name \"{name}\" is invalid: it must be a lowercase DNS subdomain of at most 53 characters"
-        )));
-    }
     let history = storage.history(ns, name).await?;
     let mut version = 1;
     if let Some(last) = history.last() {
@@ -426,18 +447,9 @@ pub async fn install(
         }
         version = last.version + 1;
     }
-    let chart = chart::load(&req.template.chart)?;
-    let record = chart_record(&chart);
-    let mut treq = req.template.clone();
-    treq.release.revision = version;
-    treq.release.is_upgrade = false;
-    if !req.dry_run || treq.capabilities.is_none() {
-        treq.capabilities = Some(cluster.capabilities().await?);
-    }
-    let rendered = render_loaded(chart, &treq, stdin)?;
-    let mut rel = base_release(&treq, &rendered, record, version);
-    rel.labels = req.labels.clone();
-    rel.info.description = "Initial install underway".into();
+    let mut with_caps = req.clone();
+    with_caps.template.capabilities = Some(cluster.capabilities().await?);
+    let (mut rel, rendered) = render_release(&with_caps, version, stdin)?;
     let objects: Vec<Json> = rendered
         .manifests
         .iter()
@@ -566,6 +578,46 @@ async fn prune(storage: &Storage, history: &[Release], max: usize) -> Result<(),
     Ok(())
 }
 
+/// Hands a client-side-applied object's fields to server-side apply, as Helm 4 does when a
+/// Helm 3 release is upgraded: the field manager's `Update` entry becomes its `Apply`
+/// entry, so fields the chart no longer sets are removed by the apply that follows.
+async fn migrate_to_ssa(
+    cluster: &Cluster,
+    obj: &Json,
+    namespace: &str,
+    manager: &str,
+) -> Result<(), LifecycleError> {
+    let Some(live) = cluster.get(obj, namespace).await? else {
+        return Ok(());
+    };
+    let Some(entries) = live.metadata.managed_fields.as_ref() else {
+        return Ok(());
+    };
+    let mut entries: Vec<Json> = entries
+        .iter()
+        .filter_map(|e| serde_json::to_value(e).ok())
+        .collect();
+    let has_apply = entries
+        .iter()
+        .any(|e| e["manager"] == manager && e["operation"] == "Apply");
+    let mut changed = false;
+    for e in entries.iter_mut() {
+        if !has_apply
+            && e["manager"] == manager
+            && e["operation"] == "Update"
+            && e.get("subresource").is_none()
+        {
+            e["operation"] = json!("Apply");
+            changed = true;
+        }
+    }
+    if changed {
+        let patch = json!({"metadata": {"managedFields": entries, "resourceVersion": live.metadata.resource_version}});
+        cluster.merge_patch(obj, namespace, &patch).await?;
+    }
+    Ok(())
+}
+
 /// Moves the cluster from one manifest to another: applies the new objects, deletes the
 /// old ones the new manifest no longer has (unless they are marked to be kept).
 async fn transition(
@@ -574,8 +626,14 @@ async fn transition(
     new_objects: &[Json],
     rel: &Release,
     opts: &ApplyOptions,
+    from_client_side: bool,
 ) -> Result<(), LifecycleError> {
     let old = objects_of(old_manifest);
+    if from_client_side {
+        for obj in &old {
+            migrate_to_ssa(cluster, obj, &rel.namespace, &opts.field_manager).await?;
+        }
+    }
     if !opts.take_ownership {
         let known: Vec<_> = old.iter().map(|o| identity(o, &rel.namespace)).collect();
         for obj in new_objects {
@@ -658,12 +716,27 @@ pub async fn upgrade(
     treq.release.revision = version;
     treq.release.is_upgrade = true;
     treq.capabilities = Some(cluster.capabilities().await?);
+    // Helm's rules (§3.5 of the reference): reset → new values only; reuse → the old
+    // chart's values with the old config over them replace the new defaults, and the new
+    // values go over the old config; reset-then-reuse → new defaults, old config, new
+    // values; default → the old config only when no value flag is given.
     let old_config = json_to_map(&cur.config);
     match req.reuse {
         ValueReuse::Default if req.template.values.is_empty() => {
             treq.base_config = Some(old_config)
         }
-        ValueReuse::Reuse | ValueReuse::ResetThenReuse => treq.base_config = Some(old_config),
+        ValueReuse::Reuse => {
+            let mut defaults = old_config.clone();
+            let mut ignored = Vec::new();
+            crate::values::coalesce::coalesce_tables(
+                &mut defaults,
+                &json_to_map(&cur.chart["values"]),
+                &mut ignored,
+            );
+            treq.replace_defaults = Some(Value::Map(defaults));
+            treq.base_config = Some(old_config);
+        }
+        ValueReuse::ResetThenReuse => treq.base_config = Some(old_config),
         _ => {}
     }
     let rendered = render_loaded(chart, &treq, stdin)?;
@@ -686,7 +759,15 @@ pub async fn upgrade(
     storage.create(&rel).await?;
     let result: Result<(), LifecycleError> = async {
         run_hooks(cluster, &rel, "pre-upgrade", &req.apply).await?;
-        transition(cluster, &cur.manifest, &objects, &rel, &req.apply).await?;
+        transition(
+            cluster,
+            &cur.manifest,
+            &objects,
+            &rel,
+            &req.apply,
+            cur.apply_method.as_deref() != Some("ssa"),
+        )
+        .await?;
         run_hooks(cluster, &rel, "post-upgrade", &req.apply).await
     }
     .await;
@@ -754,7 +835,15 @@ pub async fn rollback(
     let objects = objects_of(&rel.manifest);
     let result: Result<(), LifecycleError> = async {
         run_hooks(cluster, &rel, "pre-rollback", opts).await?;
-        transition(cluster, &cur.manifest, &objects, &rel, opts).await?;
+        transition(
+            cluster,
+            &cur.manifest,
+            &objects,
+            &rel,
+            opts,
+            cur.apply_method.as_deref() != Some("ssa"),
+        )
+        .await?;
         run_hooks(cluster, &rel, "post-rollback", opts).await
     }
     .await;

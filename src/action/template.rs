@@ -31,6 +31,9 @@ pub struct TemplateRequest {
     pub capabilities: Option<Capabilities>,
     /// Values an upgrade carries over, under the user's new ones.
     pub base_config: Option<crate::value::Map>,
+    /// Defaults that replace the chart's own (`upgrade --reuse-values`: the old chart's
+    /// values with the old release's config over them).
+    pub replace_defaults: Option<crate::value::Value>,
 }
 
 /// What rendering produced.
@@ -101,6 +104,9 @@ pub fn render_loaded(
         ),
     };
     chart.check_kube_version(&caps.kube_version)?;
+    if let Some(defaults) = &req.replace_defaults {
+        chart.values = defaults.clone();
+    }
     let mut user = req.values.build(chart.engine(), stdin)?;
     if let Some(base) = &req.base_config {
         let mut ignored = Vec::new();

@@ -94,6 +94,17 @@ impl From<&ApplyFlags> for ApplyOptions {
     }
 }
 
+/// `--dry-run` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    /// Render offline; do not contact the cluster.
+    Client,
+    /// Render with the cluster's capabilities and check against it; change nothing.
+    Server,
+    /// Not a dry run.
+    None,
+}
+
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// Release name and chart (a directory or .tgz); with --generate-name only the chart.
@@ -105,9 +116,10 @@ pub struct InstallArgs {
     /// Create the release namespace if it does not exist.
     #[arg(long)]
     pub create_namespace: bool,
-    /// Render and check against the cluster, but change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Change nothing: `client` renders offline, `server` also checks names and
+    /// ownership against the cluster (bare --dry-run is client).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "client", value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
     /// Reuse the name of an uninstalled or failed release.
     #[arg(long)]
     pub replace: bool,
@@ -446,19 +458,33 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
             .ok_or_else(|| format!("--labels takes key=value pairs, got {l:?}"))?;
         labels.insert(k.to_string(), v.to_string());
     }
+    let dry_run = args.dry_run.filter(|d| *d != DryRun::None);
     let req = InstallRequest {
         template: template_request(&name, PathBuf::from(chart), global, &args.values),
         create_namespace: args.create_namespace,
-        dry_run: args.dry_run,
+        dry_run: dry_run.is_some(),
         replace: args.replace,
         skip_crds: args.skip_crds,
         labels,
         apply: ApplyOptions::from(&args.apply),
     };
+    if dry_run == Some(DryRun::Client) {
+        let (mut rel, _) = lifecycle::render_release(&req, 1, &mut std::io::stdin())?;
+        rel.info.description = "Dry run complete".into();
+        print_release(&rel, args.output, args.apply.hide_notes)?;
+        if args.output == OutputFormat::Table {
+            println!("MANIFEST:\n{}", rel.manifest);
+        }
+        return Ok(());
+    }
     let rel = with_cluster(global, async |cluster, storage| {
         Ok(lifecycle::install(cluster, storage, &req, &mut std::io::stdin()).await?)
     })?;
-    print_release(&rel, args.output, args.apply.hide_notes)
+    print_release(&rel, args.output, args.apply.hide_notes)?;
+    if dry_run.is_some() && args.output == OutputFormat::Table {
+        println!("MANIFEST:\n{}", rel.manifest);
+    }
+    Ok(())
 }
 
 pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {

@@ -288,6 +288,19 @@ impl Cluster {
         Ok(api.patch(&name, &params, &Patch::Apply(obj)).await?)
     }
 
+    /// A JSON merge patch of the live object (e.g. rewriting `managedFields`).
+    pub async fn merge_patch(
+        &self,
+        obj: &Json,
+        namespace: &str,
+        patch: &Json,
+    ) -> Result<DynamicObject, ClusterError> {
+        let (api, name) = self.api(obj, namespace).await?;
+        Ok(api
+            .patch(&name, &PatchParams::default(), &Patch::Merge(patch))
+            .await?)
+    }
+
     /// Deletes what a manifest names (background propagation); a missing object is fine.
     /// Returns whether it existed.
     pub async fn delete(&self, obj: &Json, namespace: &str) -> Result<bool, ClusterError> {
