@@ -168,6 +168,37 @@ fn server_side_apply_conflicts_force_and_removal() {
         .filter_map(|e| e["manager"].as_str())
         .collect();
     assert!(managers.contains(&"kubectl"), "{managers:?}");
+    // Server-side diff: a dry-run apply; exit 0 when nothing changes, 1 otherwise.
+    let st = s
+        .kubectl(&k)
+        .args(["diff", "--server-side", "-f"])
+        .arg(dir.join("c.yaml"))
+        .output()
+        .expect("diff");
+    assert_eq!(
+        st.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&st.stdout)
+    );
+    let st = s
+        .kubectl(&k)
+        .args(["diff", "--server-side", "-f"])
+        .arg(write(dir, "d.yaml", &deployment("app:3", "")))
+        .output()
+        .expect("diff");
+    assert_eq!(
+        st.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(String::from_utf8_lossy(&st.stdout).contains("+        image: app:3"));
+    let d = get_json(&s, &k, &["deploy", "web"]);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "app:2"
+    );
 }
 
 #[test]

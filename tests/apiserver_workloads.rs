@@ -251,3 +251,108 @@ fn kubectl_rollout_and_wait() {
     ok(s.kubectl(&k)
         .args(["wait", "--for=condition=Ready", "pod/solo", "--timeout=20s"]));
 }
+
+#[test]
+fn daemonsets_replication_controllers_cronjobs_and_volumes() {
+    let Some((k, _)) = tools() else { return };
+    let s = TestServer::start_with(pack::apiserver::Config {
+        nodes: 3,
+        ..pack::apiserver::Config::default()
+    });
+    let nodes = ok(s.kubectl(&k).args(["get", "nodes", "-o", "name"]));
+    assert_eq!(nodes.lines().count(), 3, "{nodes}");
+    let objects = r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: busybox}]}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy}
+spec:
+  replicas: 2
+  selector: {app: legacy}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: l, image: nginx}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "*/1 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec: {restartPolicy: Never, containers: [{name: t, image: busybox}]}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: big}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: standard
+  hostPath: {path: /data}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: claim}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 5Gi}}
+"#;
+    let file = s.dir.path().join("objects.yaml");
+    std::fs::write(&file, objects).expect("write");
+    ok(s.kubectl(&k).args(["apply", "-f"]).arg(&file));
+    ok(s.kubectl(&k)
+        .args(["rollout", "status", "ds/agent", "--timeout=20s"]));
+    let on_nodes = ok(s.kubectl(&k).args([
+        "get",
+        "pods",
+        "-l",
+        "app=agent",
+        "-o",
+        "jsonpath={range .items[*]}{.spec.nodeName} {end}",
+    ]));
+    let mut on_nodes: Vec<&str> = on_nodes.split_whitespace().collect();
+    on_nodes.sort();
+    assert_eq!(on_nodes, ["pack-node", "pack-node-2", "pack-node-3"]);
+    let legacy = ok(s
+        .kubectl(&k)
+        .args(["get", "pods", "-l", "app=legacy", "-o", "name"]));
+    assert_eq!(legacy.lines().count(), 2, "{legacy}");
+    // The claim binds to the matching volume rather than a new one.
+    let bound = ok(s.kubectl(&k).args([
+        "get",
+        "pvc",
+        "claim",
+        "-o",
+        "jsonpath={.status.phase} {.spec.volumeName}",
+    ]));
+    assert_eq!(bound, "Bound big");
+    // A CronJob whose last run is long past gets its Job at once.
+    let past = "2026-01-01T00:00:00Z";
+    ok(s.kubectl(&k).args([
+        "patch",
+        "cronjob",
+        "tick",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &format!(r#"{{"status":{{"lastScheduleTime":"{past}"}}}}"#),
+    ]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let jobs = ok(s.kubectl(&k).args(["get", "jobs", "-o", "name"]));
+        if jobs.contains("job.batch/tick-") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no job from the cronjob: {jobs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -28,6 +28,10 @@ const JOBS: &str = "batch/jobs";
 const PODS: &str = "/pods";
 const PVCS: &str = "/persistentvolumeclaims";
 const SERVICES: &str = "/services";
+const RCS: &str = "/replicationcontrollers";
+const CRONJOBS: &str = "batch/cronjobs";
+const NODES: &str = "/nodes";
+const PVS: &str = "/persistentvolumes";
 
 /// The annotation that makes a workload misbehave.
 pub const READY: &str = "sim.pack.dev/ready";
@@ -44,9 +48,18 @@ pub fn spawn(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
         let waited: Waited = Arc::default();
         resync(&shared, &waited).await;
         let mut stopping = shared.stopping.clone();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = stopping.changed() => return,
+                _ = tick.tick() => {
+                    // CronJobs come due with time, not with events.
+                    let due: Vec<Key> = shared.store.read().range(CRONJOBS, None, None)
+                        .map(|((ns, name), _)| Key::new(CRONJOBS, ns, name)).collect();
+                    for key in due {
+                        reconcile(&shared, &waited, key).await;
+                    }
+                }
                 event = rx.recv() => match event {
                     Ok(e) => handle(&shared, &waited, &e).await,
                     Err(RecvError::Lagged(_)) => resync(&shared, &waited).await,
@@ -90,7 +103,7 @@ async fn handle(shared: &Arc<Shared>, waited: &Waited, event: &Event) {
     }
     let key = event.key.clone();
     // Pods and ReplicaSets also report to their owners.
-    if key.storage == PODS || key.storage == REPLICASETS {
+    if key.storage == PODS || key.storage == REPLICASETS || key.storage == JOBS {
         let value = event.object.value();
         if let Some(owner) = value["metadata"]["ownerReferences"]
             .as_array()
@@ -100,6 +113,9 @@ async fn handle(shared: &Arc<Shared>, waited: &Waited, event: &Event) {
                 Some("ReplicaSet") => Some(REPLICASETS),
                 Some("Deployment") => Some(DEPLOYMENTS),
                 Some("StatefulSet") => Some(STATEFULSETS),
+                Some("ReplicationController") => Some(RCS),
+                Some("DaemonSet") => Some(DAEMONSETS),
+                Some("CronJob") => Some(CRONJOBS),
                 _ => None,
             };
             if let (Some(storage), Some(name)) = (storage, owner["name"].as_str()) {
@@ -179,7 +195,8 @@ async fn reconcile(shared: &Arc<Shared>, waited: &Waited, key: Key) {
         .store
         .write(move |txn| match storage.as_str() {
             DEPLOYMENTS => deployment(txn, &key, how),
-            REPLICASETS => replica_set(txn, &key, how),
+            REPLICASETS | RCS => replica_set(txn, &key, how),
+            CRONJOBS => cron_job(txn, &key),
             STATEFULSETS => stateful_set(txn, &key, how),
             DAEMONSETS => daemon_set(txn, &key, how),
             JOBS => job(txn, &key, how),
@@ -568,14 +585,177 @@ fn daemon_set(txn: &mut Txn<'_>, key: &Key, how: Behaviour) -> Result<(), ApiErr
     let Some(ds) = txn.get(key).map(|o| o.value()) else {
         return Ok(());
     };
-    let r = i64::from(matches!(how, Behaviour::Ready));
+    let nodes: Vec<String> = txn
+        .list(NODES, None)
+        .into_iter()
+        .map(|(k, _)| k.name)
+        .collect();
+    let uid = ds["metadata"]["uid"].clone();
+    let ready = matches!(how, Behaviour::Ready);
+    let hash = hash_of(&ds["spec"]["template"]);
+    let pods: Vec<(Key, Json)> = txn
+        .list(PODS, Some(&key.namespace))
+        .into_iter()
+        .map(|(k, o)| (k, o.value()))
+        .filter(|(_, p)| owned_by(p, &uid))
+        .collect();
+    for node in &nodes {
+        let current = pods
+            .iter()
+            .find(|(_, p)| p["spec"]["nodeName"] == node.as_str());
+        let stale = current.is_some_and(|(_, p)| {
+            p["metadata"]["labels"]["controller-revision-hash"] != hash.as_str()
+        });
+        if let Some((k, _)) = current.filter(|_| stale) {
+            txn.delete(k)?;
+        }
+        if current.is_none() || stale {
+            let mut tmpl = ds["spec"]["template"].clone();
+            tmpl["metadata"]["labels"]["controller-revision-hash"] = json!(hash);
+            tmpl["spec"]["nodeName"] = json!(node);
+            let name = format!("{}-{}", key.name, meta::name_suffix());
+            create(
+                txn,
+                PODS,
+                &key.namespace,
+                pod_from_template(&ds, &name, &tmpl, ready),
+            )?;
+        }
+    }
+    for (k, p) in &pods {
+        if !nodes.iter().any(|n| p["spec"]["nodeName"] == n.as_str()) {
+            txn.delete(k)?;
+        }
+    }
+    let n = nodes.len() as i64;
+    let r = if ready { n } else { 0 };
     let mut next = ds.clone();
     next["status"] = json!({
-        "observedGeneration": ds["metadata"]["generation"], "desiredNumberScheduled": 1,
-        "currentNumberScheduled": 1, "updatedNumberScheduled": 1, "numberReady": r,
+        "observedGeneration": ds["metadata"]["generation"], "desiredNumberScheduled": n,
+        "currentNumberScheduled": n, "updatedNumberScheduled": n, "numberReady": r,
         "numberAvailable": r, "numberMisscheduled": 0,
     });
     save(txn, key, &ds, next)
+}
+
+/// Creates a CronJob's Job when its schedule comes due (in UTC), and reports the last one.
+fn cron_job(txn: &mut Txn<'_>, key: &Key) -> Result<(), ApiError> {
+    let Some(cj) = txn.get(key).map(|o| o.value()) else {
+        return Ok(());
+    };
+    if cj["spec"]["suspend"] == true {
+        return Ok(());
+    }
+    let Some(schedule) = cj["spec"]["schedule"].as_str().and_then(Schedule::parse) else {
+        return Ok(());
+    };
+    let parse = |s: &str| s.parse::<jiff::Timestamp>().ok();
+    let since = cj["status"]["lastScheduleTime"]
+        .as_str()
+        .and_then(parse)
+        .or_else(|| cj["metadata"]["creationTimestamp"].as_str().and_then(parse));
+    let (Some(since), now) = (since, jiff::Timestamp::now()) else {
+        return Ok(());
+    };
+    let Some(due) = schedule.next_after(since) else {
+        return Ok(());
+    };
+    if due > now {
+        return Ok(());
+    }
+    let minute = due.as_second() / 60;
+    let name = format!("{}-{minute}", key.name);
+    let template = &cj["spec"]["jobTemplate"];
+    let mut job = json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": name, "labels": template["metadata"]["labels"], "annotations": {"batch.kubernetes.io/cronjob-scheduled-timestamp": due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()}, "ownerReferences": [owner_ref(&cj)]},
+        "spec": template["spec"],
+    });
+    if job["metadata"]["labels"].is_null() {
+        job["metadata"]["labels"] = json!({});
+    }
+    create(txn, JOBS, &key.namespace, job)?;
+    let mut next = cj.clone();
+    next["status"]["lastScheduleTime"] = json!(due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    save(txn, key, &cj, next)
+}
+
+/// A five-field cron schedule (minute hour day-of-month month day-of-week) or a macro.
+struct Schedule {
+    fields: [Vec<bool>; 5],
+}
+
+impl Schedule {
+    fn parse(s: &str) -> Option<Schedule> {
+        let s = match s.trim() {
+            "@yearly" | "@annually" => "0 0 1 1 *",
+            "@monthly" => "0 0 1 * *",
+            "@weekly" => "0 0 * * 0",
+            "@daily" | "@midnight" => "0 0 * * *",
+            "@hourly" => "0 * * * *",
+            other => other,
+        };
+        let parts: Vec<&str> = s.split_whitespace().collect();
+        if parts.len() != 5 {
+            return None;
+        }
+        let ranges = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 6)];
+        let mut fields: [Vec<bool>; 5] = Default::default();
+        for (i, part) in parts.iter().enumerate() {
+            let (lo, hi) = ranges[i];
+            let mut set = vec![false; hi + 1];
+            for item in part.split(',') {
+                let (range, step) = match item.split_once('/') {
+                    Some((r, st)) => (r, st.parse::<usize>().ok().filter(|s| *s > 0)?),
+                    None => (item, 1),
+                };
+                let (a, b) = match range {
+                    "*" | "?" => (lo, hi),
+                    r => match r.split_once('-') {
+                        Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                        None => {
+                            let v: usize = r.parse().ok()?;
+                            (v, if item.contains('/') { hi } else { v })
+                        }
+                    },
+                };
+                if a < lo || b > hi || a > b {
+                    return None;
+                }
+                for v in (a..=b).step_by(step) {
+                    set[v] = true;
+                }
+            }
+            fields[i] = set;
+        }
+        Some(Schedule { fields })
+    }
+
+    /// The first minute strictly after `t` that matches (searched up to a year ahead).
+    fn next_after(&self, t: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        let start = (t.as_second() / 60 + 1) * 60;
+        for m in 0..(366 * 24 * 60) {
+            let ts = jiff::Timestamp::from_second(start + m * 60).ok()?;
+            let dt = ts.to_zoned(jiff::tz::TimeZone::UTC);
+            let dom_any = self.fields[2].iter().skip(1).all(|b| *b);
+            let dow_any = self.fields[4].iter().all(|b| *b);
+            let dom = self.fields[2][dt.day() as usize];
+            let dow = self.fields[4][dt.weekday().to_sunday_zero_offset() as usize];
+            let day = if dom_any || dow_any {
+                dom && dow
+            } else {
+                dom || dow
+            };
+            if self.fields[0][dt.minute() as usize]
+                && self.fields[1][dt.hour() as usize]
+                && self.fields[3][dt.month() as usize]
+                && day
+            {
+                return Some(ts);
+            }
+        }
+        None
+    }
 }
 
 fn job(txn: &mut Txn<'_>, key: &Key, how: Behaviour) -> Result<(), ApiError> {
@@ -635,6 +815,26 @@ fn pod(txn: &mut Txn<'_>, key: &Key, how: Behaviour) -> Result<(), ApiError> {
     save(txn, key, &p, next)
 }
 
+fn quantity_bytes(q: &str) -> f64 {
+    let units = [
+        ("Ki", 1024f64),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    for (suffix, factor) in units {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().unwrap_or(0.0) * factor;
+        }
+    }
+    q.parse().unwrap_or(0.0)
+}
+
+/// Binds a claim to a matching available volume, or provisions one.
 fn pvc(txn: &mut Txn<'_>, key: &Key) -> Result<(), ApiError> {
     let Some(c) = txn.get(key).map(|o| o.value()) else {
         return Ok(());
@@ -642,17 +842,65 @@ fn pvc(txn: &mut Txn<'_>, key: &Key) -> Result<(), ApiError> {
     if c["status"]["phase"] == "Bound" {
         return Ok(());
     }
+    let request = c["spec"]["resources"]["requests"]["storage"]
+        .as_str()
+        .unwrap_or("1Gi")
+        .to_string();
+    let class = c["spec"]["storageClassName"]
+        .as_str()
+        .unwrap_or("standard")
+        .to_string();
+    let modes = c["spec"]["accessModes"].clone();
+    let claim_ref = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": key.namespace, "name": key.name, "uid": c["metadata"]["uid"]});
+    // A matching volume that waits for a claim…
+    let found = txn
+        .list(PVS, None)
+        .into_iter()
+        .map(|(k, o)| (k, o.value()))
+        .find(|(_, pv)| {
+            pv["status"]["phase"] != "Bound"
+                && pv["spec"].get("claimRef").is_none_or(|r| {
+                    r["name"] == key.name.as_str() && r["namespace"] == key.namespace.as_str()
+                })
+                && pv["spec"]["storageClassName"]
+                    .as_str()
+                    .unwrap_or("standard")
+                    == class
+                && quantity_bytes(pv["spec"]["capacity"]["storage"].as_str().unwrap_or("0"))
+                    >= quantity_bytes(&request)
+        });
+    let (volume, capacity) = match found {
+        Some((k, pv)) => {
+            let mut next = pv.clone();
+            next["spec"]["claimRef"] = claim_ref;
+            next["status"] = json!({"phase": "Bound"});
+            let cap = pv["spec"]["capacity"]["storage"]
+                .as_str()
+                .unwrap_or(&request)
+                .to_string();
+            save(txn, &k, &pv, next)?;
+            (k.name, cap)
+        }
+        // …or a provisioned one.
+        None => {
+            let name = format!("pvc-{}", c["metadata"]["uid"].as_str().unwrap_or_default());
+            let pv = json!({
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": name, "annotations": {"pv.kubernetes.io/provisioned-by": "pack.dev/simulated"}},
+                "spec": {"capacity": {"storage": request}, "accessModes": modes, "storageClassName": class,
+                         "persistentVolumeReclaimPolicy": "Delete", "volumeMode": "Filesystem",
+                         "claimRef": claim_ref, "hostPath": {"path": format!("/var/lib/pack/volumes/{name}")}},
+                "status": {"phase": "Bound"},
+            });
+            create(txn, PVS, "", pv)?;
+            (name, request)
+        }
+    };
     let mut next = c.clone();
-    let volume = format!("pvc-{}", c["metadata"]["uid"].as_str().unwrap_or_default());
     next["spec"]["volumeName"] = json!(volume);
-    if next["spec"].get("storageClassName").is_none() {
-        next["spec"]["storageClassName"] = json!("standard");
-    }
-    next["status"] = json!({
-        "phase": "Bound",
-        "accessModes": c["spec"]["accessModes"],
-        "capacity": {"storage": c["spec"]["resources"]["requests"]["storage"].as_str().unwrap_or("1Gi")},
-    });
+    next["spec"]["storageClassName"] = json!(class);
+    next["status"] =
+        json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": capacity}});
     save(txn, key, &c, next)
 }
 
@@ -673,6 +921,29 @@ fn service(txn: &mut Txn<'_>, key: &Key) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cron_schedules() {
+        let at = |s: &str| s.parse::<jiff::Timestamp>().expect("time");
+        let every_5 = Schedule::parse("*/5 * * * *").expect("parse");
+        assert_eq!(
+            every_5.next_after(at("2026-11-22T06:01:30Z")),
+            Some(at("2026-11-22T06:05:00Z"))
+        );
+        let daily = Schedule::parse("@daily").expect("parse");
+        assert_eq!(
+            daily.next_after(at("2026-11-22T06:01:30Z")),
+            Some(at("2026-11-23T00:00:00Z"))
+        );
+        let weekdays = Schedule::parse("30 9 * * 1-5").expect("parse");
+        // 2026-11-22 is a Sunday: next is Monday 09:30.
+        assert_eq!(
+            weekdays.next_after(at("2026-11-22T10:00:00Z")),
+            Some(at("2026-11-23T09:30:00Z"))
+        );
+        assert!(Schedule::parse("61 * * * *").is_none());
+        assert!(Schedule::parse("* * *").is_none());
+    }
 
     #[test]
     fn durations() {

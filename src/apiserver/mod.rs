@@ -46,6 +46,8 @@ pub struct Config {
     pub log_requests: bool,
     /// Run the built-in workload controller (Deployments roll out, Jobs complete…).
     pub simulate: bool,
+    /// How many simulated nodes a new cluster gets (DaemonSets run one pod on each).
+    pub nodes: usize,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             history: store::DEFAULT_HISTORY,
             log_requests: false,
             simulate: true,
+            nodes: 1,
         }
     }
 }
@@ -183,7 +186,7 @@ pub fn open_shared(
 }
 
 /// Creates the system namespaces a fresh cluster has.
-async fn seed(shared: &Shared) -> Result<(), StartError> {
+async fn seed(shared: &Shared, nodes: usize) -> Result<(), StartError> {
     let registry = shared.registry();
     let Some(ns_res) = registry.get("", "v1", "namespaces").cloned() else {
         return Err(StartError::Other(
@@ -212,22 +215,34 @@ async fn seed(shared: &Shared) -> Result<(), StartError> {
     let Some(node_res) = registry.get("", "v1", "nodes").cloned() else {
         return Ok(());
     };
-    let key = Key::new(&node_res.storage_key(), "", NODE);
-    if shared.store.read().get(&key).is_none() {
+    for n in 0..nodes.max(1) {
+        let name = if n == 0 {
+            NODE.to_string()
+        } else {
+            format!("{NODE}-{}", n + 1)
+        };
+        let key = Key::new(&node_res.storage_key(), "", &name);
+        if shared.store.read().get(&key).is_some() {
+            continue;
+        }
         let mut node = serde_json::json!({
-            "metadata": {"name": NODE, "labels": {
-                "kubernetes.io/hostname": NODE, "kubernetes.io/os": std::env::consts::OS,
-                "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/control-plane": "",
+            "metadata": {"name": name, "labels": {
+                "kubernetes.io/hostname": name, "kubernetes.io/os": std::env::consts::OS,
+                "kubernetes.io/arch": "amd64",
             }},
-            "spec": {"podCIDR": "10.244.0.0/24"},
+            "spec": {"podCIDR": format!("10.244.{n}.0/24")},
         });
+        if n == 0 {
+            node["metadata"]["labels"]["node-role.kubernetes.io/control-plane"] =
+                serde_json::json!("");
+        }
         meta::prepare_create(&node_res, &mut node, None)
             .map_err(|e| StartError::Other(e.message))?;
         node["status"] = serde_json::json!({
             "capacity": {"cpu": "2", "memory": "8Gi", "pods": "110"},
             "allocatable": {"cpu": "2", "memory": "8Gi", "pods": "110"},
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "pack's simulated node is ready", "lastHeartbeatTime": meta::now(), "lastTransitionTime": meta::now()}],
-            "addresses": [{"type": "InternalIP", "address": "10.0.0.2"}, {"type": "Hostname", "address": NODE}],
+            "addresses": [{"type": "InternalIP", "address": format!("10.0.0.{}", n + 2)}, {"type": "Hostname", "address": name}],
             "nodeInfo": {"kubeletVersion": shared.kube_version.git_version(), "operatingSystem": "linux", "architecture": "amd64", "containerRuntimeVersion": "pack://simulated"},
         });
         shared
@@ -315,7 +330,7 @@ impl Drop for Running {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let shared = open_shared(&config, stopping.clone())?;
-    seed(&shared).await?;
+    seed(&shared, config.nodes).await?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Bind {

@@ -38,6 +38,9 @@ pub struct ServeArgs {
     /// Kubernetes version to serve (1.31–1.37).
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
+    /// Simulated nodes of a new cluster (DaemonSets run a pod on each).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub nodes: usize,
 }
 
 pub fn run(args: &ClusterArgs, global: &GlobalArgs) -> CliResult {
@@ -66,6 +69,7 @@ fn run_serve(args: &ServeArgs, global: &GlobalArgs) -> CliResult {
         addr: SocketAddr::new(args.address, args.port),
         kube_version,
         log_requests: global.debug,
+        nodes: args.nodes,
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

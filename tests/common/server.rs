@@ -17,16 +17,20 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server (in memory unless `data_dir` is given).
     pub fn start(data_dir: Option<&Path>) -> TestServer {
+        TestServer::start_with(Config {
+            data_dir: data_dir.map(Path::to_path_buf),
+            ..Config::default()
+        })
+    }
+
+    /// Starts a server with a given configuration.
+    pub fn start_with(config: Config) -> TestServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = Config {
-            data_dir: data_dir.map(Path::to_path_buf),
-            ..Config::default()
-        };
         let running = runtime
             .block_on(apiserver::start(config))
             .expect("server starts");

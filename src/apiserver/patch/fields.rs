@@ -54,11 +54,17 @@ pub fn sorted_json(v: &Json) -> String {
     }
 }
 
-/// The `k:` step naming a list-map element.
+/// The `k:` step naming a list-map element. A key the server defaults (`protocol`, TCP)
+/// counts with its default when absent, as on the real server.
 pub fn key_step(item: &Json, keys: &[String]) -> Option<String> {
     let mut m = Map::new();
     for k in keys {
-        m.insert(k.clone(), item.get(k)?.clone());
+        let value = match item.get(k) {
+            Some(v) => v.clone(),
+            None if k == "protocol" => json!("TCP"),
+            None => return None,
+        };
+        m.insert(k.clone(), value);
     }
     Some(format!("k:{}", sorted_json(&Json::Object(m))))
 }
