@@ -122,9 +122,9 @@ fn main() {
         .spawn()
         .expect("pack cluster serve");
     let mut first = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("first line");
+    let mut reader = BufReader::new(server.stdout.take().expect("stdout"));
+    reader.read_line(&mut first).expect("first line");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let addr = first
         .split_whitespace()
         .find_map(|w| w.strip_prefix("http://"))

@@ -48,9 +48,10 @@ fn serve(dir: &std::path::Path) -> (std::process::Child, String) {
         .spawn()
         .expect("pack cluster serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    reader.read_line(&mut line).expect("first line");
+    // Keep reading so the server never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -435,4 +436,132 @@ fn aggregated_discovery_and_openapi() {
         .and_then(|r| r.json())
         .expect("version");
     assert_eq!(v["gitVersion"], "v1.35.0");
+}
+
+#[test]
+fn custom_resources_are_validated_and_pruned_by_their_crd_schema() {
+    let s = TestServer::start(None);
+    let c = client();
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gizmos.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "required": ["spec"], "properties": {
+                    "spec": {"type": "object", "required": ["size"], "properties": {
+                        "size": {"type": "integer", "minimum": 1},
+                        "mode": {"type": "string", "enum": ["fast", "slow"]},
+                        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+                    }}
+                }}}}]}
+    });
+    let (code, _) = post(
+        &c,
+        &format!(
+            "{}/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            s.url()
+        ),
+        &crd,
+    )
+    .expect("crd");
+    assert_eq!(code, 201);
+    let url = format!("{}/apis/example.com/v1/namespaces/default/gizmos", s.url());
+    let gizmo = |name: &str, spec: Json| json!({"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": {"name": name}, "spec": spec});
+    let r = c
+        .post(&url)
+        .json(&gizmo(
+            "ok",
+            json!({"size": 2, "mode": "fast", "extra": 1, "free": {"any": {"thing": true}}}),
+        ))
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    let warning = r
+        .headers()
+        .get("warning")
+        .and_then(|w| w.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        warning.contains("unknown field \\\"spec.extra\\\""),
+        "{warning}"
+    );
+    let obj: Json = r.json().expect("json");
+    assert!(
+        obj["spec"].get("extra").is_none(),
+        "unknown fields are pruned"
+    );
+    assert_eq!(
+        obj["spec"]["free"]["any"]["thing"], true,
+        "preserved where the schema says so"
+    );
+    for (spec, field) in [
+        (json!({"size": "big"}), "spec.size"),
+        (json!({"size": 0}), "spec.size"),
+        (json!({"size": 1, "mode": "medium"}), "spec.mode"),
+        (json!({}), "spec"),
+    ] {
+        let (code, status) = post(&c, &url, &gizmo("bad", spec.clone())).expect("post");
+        assert_eq!(code, 422, "{spec}: {status}");
+        assert_eq!(status["reason"], "Invalid");
+        assert_eq!(status["details"]["causes"][0]["field"], field, "{status}");
+        assert!(
+            status["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Gizmo.example.com \"bad\" is invalid")),
+            "{status}"
+        );
+    }
+    // Updates are checked too.
+    let r = c
+        .patch(format!("{url}/ok"))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(r#"{"spec":{"size":-1}}"#)
+        .send()
+        .expect("patch");
+    assert_eq!(r.status().as_u16(), 422);
+}
+
+#[test]
+fn field_validation_on_replace_and_duplicate_fields() {
+    let s = TestServer::start(None);
+    let url = format!("{}/api/v1/namespaces/default/configmaps", s.url());
+    let c = client();
+    let dup = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d","name":"d"},"data":{"a":"1"}}"#;
+    let r = c
+        .post(format!("{url}?fieldValidation=Strict"))
+        .header("Content-Type", "application/json")
+        .body(dup)
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 400);
+    let status: Json = r.json().expect("status");
+    assert!(
+        status["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("duplicate field \"metadata.name\"")),
+        "{status}"
+    );
+    let r = c
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body(dup)
+        .send()
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    assert!(r.headers().get("warning").is_some());
+    // PUT with an unknown field: Strict refuses, the default drops it with a warning.
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"a": "2"}, "dta": {}});
+    let r = c
+        .put(format!("{url}/d?fieldValidation=Strict"))
+        .json(&body)
+        .send()
+        .expect("put");
+    assert_eq!(r.status().as_u16(), 400);
+    let r = c.put(format!("{url}/d")).json(&body).send().expect("put");
+    assert_eq!(r.status().as_u16(), 200);
+    let obj: Json = r.json().expect("json");
+    assert!(obj.get("dta").is_none());
+    assert_eq!(obj["data"]["a"], "2");
 }

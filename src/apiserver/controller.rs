@@ -209,7 +209,8 @@ async fn reconcile(shared: &Arc<Shared>, waited: &Waited, key: Key) {
     if let Err(e) = result
         && shared.log_requests
     {
-        eprintln!("controller: {e}");
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "controller: {e}");
     }
 }
 

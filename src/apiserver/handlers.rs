@@ -168,6 +168,40 @@ fn writer_of(req: &Request, res: &Resource, sub: Option<&str>) -> Result<ssa::Wr
     })
 }
 
+/// Checks a custom resource against its CRD version's schema (types, required fields,
+/// enums, bounds…), worded like the real server's 422.
+fn validate_custom(res: &Resource, obj: &Json) -> Result<(), ApiError> {
+    let Some(schema) = res.custom.as_ref().and_then(|c| c.schema.as_ref()) else {
+        return Ok(());
+    };
+    let Ok(validator) = jsonschema::validator_for(&crate::k8s::crd::json_schema(schema)) else {
+        return Ok(());
+    };
+    let causes: Vec<_> = validator
+        .iter_errors(obj)
+        .map(|e| {
+            let pointer = e.instance_path().as_str().to_string();
+            let field = crate::k8s::crd::field_path(&pointer);
+            let value = obj.pointer(&pointer).cloned().unwrap_or(Json::Null);
+            cause(
+                "FieldValueInvalid",
+                &field,
+                format!("Invalid value: {value}: {field} in body: {e}"),
+            )
+        })
+        .collect();
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let group_kind = format!("{}.{}", res.kind, res.group);
+    Err(ApiError::invalid(
+        "",
+        &group_kind,
+        meta_str(obj, "name").unwrap_or_default(),
+        causes,
+    ))
+}
+
 /// Whether `dryRun=All` was asked for.
 fn dry_run(req: &Request) -> bool {
     req.query.get("dryRun").is_some_and(|v| v == "All")
@@ -584,7 +618,15 @@ async fn create(
 ) -> Result<Reply, ApiError> {
     let mut obj = parse_body(req)?;
     let schema = schema_for(shared, &res);
-    let warnings = fieldcheck::check(&mut obj, schema.as_ref(), field_mode(req)?, &res, false)?;
+    let mut warnings =
+        fieldcheck::check_duplicates(&req.body, &req.content_type, field_mode(req)?)?;
+    warnings.extend(fieldcheck::check(
+        &mut obj,
+        schema.as_ref(),
+        field_mode(req)?,
+        &res,
+        false,
+    )?);
     let name = meta::prepare_create(&res, &mut obj, ns.as_deref())?;
     defaults::apply(&res, &mut obj);
     let writer = writer_of(req, &res, None)?;
@@ -599,6 +641,7 @@ async fn create(
             return Err(ApiError::already_exists(&res2.group, &res2.plural, &name));
         }
         kind_hooks(txn, &res2, &mut obj, None)?;
+        validate_custom(&res2, &obj)?;
         txn.put(&key, obj)
     };
     let stored = if dry_run(req) {
@@ -683,6 +726,7 @@ fn replace_in(
     if meta::same_content(&new, &old_value) {
         return Ok(old);
     }
+    validate_custom(res, &new)?;
     txn.put(key, new)
 }
 
@@ -699,6 +743,16 @@ async fn update(
     let res2 = res.clone();
     let writer = writer_of(req, &res, sub.as_deref())?;
     let schema = schema_for(shared, &res);
+    let mode = field_mode(req)?;
+    let mut body = body;
+    let mut warnings = fieldcheck::check_duplicates(&req.body, &req.content_type, mode)?;
+    warnings.extend(fieldcheck::check(
+        &mut body,
+        schema.as_ref(),
+        mode,
+        &res,
+        false,
+    )?);
     let op = move |txn: &mut Txn<'_>| {
         replace_in(
             txn,
@@ -714,7 +768,7 @@ async fn update(
     } else {
         shared.store.write(op).await?
     };
-    Ok(object_reply(200, &stored, &res))
+    Ok(warned_reply(200, &stored, &res, warnings))
 }
 
 /// Applies a JSON merge patch, JSON patch or strategic merge patch to an object.
@@ -910,6 +964,7 @@ async fn apply(
                     check_namespace(txn, ns, &res2, &name)?;
                 }
                 kind_hooks(txn, &res2, &mut obj, None)?;
+                validate_custom(&res2, &obj)?;
                 Ok((txn.put(&key, obj)?, 201))
             }
             Some(live) => {

@@ -142,7 +142,9 @@ async fn handle(
     };
     let response = respond(reply);
     if shared.log_requests {
-        eprintln!(
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "{} {} {} {:.1}ms",
             parts.method,
             parts.uri,

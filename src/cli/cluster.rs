@@ -79,16 +79,27 @@ fn run_serve(args: &ServeArgs, global: &GlobalArgs) -> CliResult {
     runtime.block_on(async move {
         let running = apiserver::start(config).await?;
         let url = running.url();
-        match &data_dir {
-            Some(dir) => println!(
-                "pack API server listening on {url}\ndata: {}\nkubeconfig: {}\nstop with Ctrl-C",
+        // A closed stdout (a caller that read the first line and left) must not stop the
+        // server: write once and ignore errors.
+        let banner = match &data_dir {
+            Some(dir) => format!(
+                "pack API server listening on {url}\ndata: {}\nkubeconfig: {}\nstop with Ctrl-C\n",
                 dir.display(),
                 dir.join("kubeconfig").display()
             ),
-            None => println!("pack API server listening on {url} (in memory)\nstop with Ctrl-C"),
+            None => format!("pack API server listening on {url} (in memory)\nstop with Ctrl-C\n"),
+        };
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(banner.as_bytes());
+            let _ = out.flush();
         }
         wait_for_signal().await;
-        eprintln!("stopping");
+        {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "stopping");
+        }
         running.stop().await;
         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     })?;

@@ -2,6 +2,7 @@
 //! OpenAPI schemas (with their merge metadata) for Kubernetes 1.31–1.37.
 
 pub mod capabilities;
+pub mod crd;
 pub mod schema;
 pub mod version;
 
