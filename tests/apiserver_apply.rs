@@ -90,7 +90,10 @@ fn client_side_apply_merges_by_name_and_keeps_other_containers() {
     ok(s.kubectl(&k).args(["apply", "-f"]).arg(&cm));
     let out = ok(s.kubectl(&k).args(["apply", "-f"]).arg(&cm));
     assert!(out.contains("configmap/c unchanged"), "{out}");
-    // diff exits 1 on changes, 0 without.
+    // diff exits 1 on changes, 0 without (once the simulated rollout has settled).
+    ok(s.kubectl(&k)
+        .args(["rollout", "status", "deploy/web", "--timeout=20s"]));
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let st = s
         .kubectl(&k)
         .args(["diff", "-f"])
@@ -168,7 +171,12 @@ fn server_side_apply_conflicts_force_and_removal() {
         .filter_map(|e| e["manager"].as_str())
         .collect();
     assert!(managers.contains(&"kubectl"), "{managers:?}");
-    // Server-side diff: a dry-run apply; exit 0 when nothing changes, 1 otherwise.
+    // Server-side diff: a dry-run apply; exit 0 when nothing changes, 1 otherwise. (After
+    // the rollout settles, so the simulated controller does not change the object between
+    // kubectl's read and its dry run.)
+    ok(s.kubectl(&k)
+        .args(["rollout", "status", "deploy/web", "--timeout=20s"]));
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let st = s
         .kubectl(&k)
         .args(["diff", "--server-side", "-f"])

@@ -65,6 +65,16 @@ fn version_and_discovery() {
         out.lines()
             .any(|l| l.starts_with("namespaces ") && l.contains("false"))
     );
+    // Complete OpenAPI component schemas: kubectl explain works.
+    let out = ok(s.kubectl(&k).args(["explain", "deployment.spec.strategy"]));
+    assert!(
+        out.contains("FIELD: strategy <DeploymentStrategy>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rollingUpdate") && out.contains("type"),
+        "{out}"
+    );
     // 1.35 does not serve the v1 MutatingAdmissionPolicy (GA in 1.36).
     assert!(!out.contains("MutatingAdmissionPolicy "), "{out}");
 }
@@ -326,6 +336,12 @@ spec:
         .arg(write(s.dir.path(), "cr.yaml", cr)));
     let out = ok(s.kubectl(&k).args(["get", "wd", "-o", "name"]));
     assert_eq!(out.trim(), "widget.example.com/w1");
+    // The CRD's schema is published: kubectl explain reads it.
+    let out = ok(s.kubectl(&k).args(["explain", "widgets"]));
+    assert!(
+        out.contains("KIND:       Widget") && out.contains("metadata"),
+        "{out}"
+    );
     ok(s.kubectl(&k)
         .args(["scale", "widget", "w1", "--replicas=3"]));
     let n = ok(s

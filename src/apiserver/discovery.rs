@@ -314,8 +314,116 @@ fn openapi_doc(
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": version_info.git_version()},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": components(registry, version_info, group, version)},
     })
+}
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// A bundle definition as an OpenAPI component: `$ref`s into `#/components/schemas`
+/// (wrapped in `allOf` when they carry siblings, as Kubernetes writes them), nullable type
+/// lists back to one type. The `x-kubernetes-*` merge metadata stays, so clients compute
+/// patches from it as they would from a real server's.
+fn to_component(node: &Json, refs: &mut Vec<String>) -> Json {
+    match node {
+        Json::Object(m) => {
+            let mut out = Map::new();
+            let mut target = None;
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("$ref", Json::String(r)) => {
+                        let name = r.strip_prefix("#/$defs/").unwrap_or(r).to_string();
+                        refs.push(name.clone());
+                        target = Some(format!("#/components/schemas/{name}"));
+                    }
+                    ("type", Json::Array(types)) => {
+                        if let Some(t) = types.iter().find(|t| *t != "null") {
+                            out.insert("type".into(), t.clone());
+                        }
+                    }
+                    _ => {
+                        out.insert(k.clone(), to_component(v, refs));
+                    }
+                }
+            }
+            match target {
+                Some(r) if out.is_empty() => json!({"$ref": r}),
+                Some(r) => {
+                    out.insert("allOf".into(), json!([{"$ref": r}]));
+                    Json::Object(out)
+                }
+                None => Json::Object(out),
+            }
+        }
+        Json::Array(items) => Json::Array(items.iter().map(|i| to_component(i, refs)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The component name Kubernetes gives a custom resource: reversed group, version, kind.
+fn crd_component_name(r: &Resource) -> String {
+    let mut parts: Vec<&str> = r.group.split('.').collect();
+    parts.reverse();
+    format!("{}.{}.{}", parts.join("."), r.version, r.kind)
+}
+
+/// Complete component schemas for a group/version: every served kind's definition and what
+/// it refers to, and custom resources' schemas from their CRDs.
+fn components(
+    registry: &Registry,
+    v: &KubeVersion,
+    group: &str,
+    version: &str,
+) -> Map<String, Json> {
+    let schemas = crate::k8s::Schemas::for_version(v).ok();
+    let mut out = Map::new();
+    let mut queue: Vec<String> = Vec::new();
+    for r in registry.resources_of(group, version) {
+        match &r.custom {
+            Some(custom) => {
+                let mut schema = custom
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| json!({"type": "object"}));
+                let mut refs = Vec::new();
+                schema = to_component(&schema, &mut refs);
+                schema["type"] = json!("object");
+                if !schema["properties"].is_object() {
+                    schema["properties"] = json!({});
+                }
+                schema["properties"]["apiVersion"] = json!({"type": "string"});
+                schema["properties"]["kind"] = json!({"type": "string"});
+                schema["properties"]["metadata"] =
+                    json!({"allOf": [{"$ref": format!("#/components/schemas/{OBJECT_META}")}]});
+                schema["x-kubernetes-group-version-kind"] =
+                    json!([{"group": r.group, "version": r.version, "kind": r.kind}]);
+                out.insert(crd_component_name(r), schema);
+                queue.push(OBJECT_META.to_string());
+            }
+            None => {
+                if let Some(name) =
+                    schemas.and_then(|s| s.definition_name(&r.api_version(), &r.kind))
+                {
+                    queue.push(name.to_string());
+                }
+            }
+        }
+    }
+    let Some(schemas) = schemas else {
+        return out;
+    };
+    while let Some(name) = queue.pop() {
+        if out.contains_key(&name) {
+            continue;
+        }
+        let Ok(Some(def)) = schemas.definition(&name) else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        out.insert(name, to_component(&def, &mut refs));
+        queue.extend(refs);
+    }
+    out
 }
 
 fn hash(doc: &[u8]) -> String {
@@ -323,17 +431,54 @@ fn hash(doc: &[u8]) -> String {
     digest.iter().take(32).map(|b| format!("{b:02X}")).collect()
 }
 
-fn doc_bytes(registry: &Registry, v: &KubeVersion, group: &str, version: &str) -> Vec<u8> {
-    serde_json::to_vec(&openapi_doc(registry, v, group, version)).unwrap_or_default()
+/// Documents already built, per group/version, for one registry (a CRD change makes a new
+/// registry, and so new documents and hashes).
+#[derive(Default)]
+pub struct OpenApiCache {
+    docs: std::sync::Mutex<std::collections::HashMap<String, (usize, Bytes, String)>>,
+}
+
+fn doc_bytes(
+    registry: &std::sync::Arc<Registry>,
+    cache: &OpenApiCache,
+    v: &KubeVersion,
+    group: &str,
+    version: &str,
+) -> (Bytes, String) {
+    let key = format!("{group}/{version}");
+    let id = std::sync::Arc::as_ptr(registry) as usize;
+    if let Some((rid, bytes, h)) = cache
+        .docs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        && *rid == id
+    {
+        return (bytes.clone(), h.clone());
+    }
+    let bytes = Bytes::from(
+        serde_json::to_vec(&openapi_doc(registry, v, group, version)).unwrap_or_default(),
+    );
+    let h = hash(&bytes);
+    cache
+        .docs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, (id, bytes.clone(), h.clone()));
+    (bytes, h)
 }
 
 /// `/openapi/v3`: one entry per group/version, with a content hash in the URL.
-pub fn openapi_index(registry: &Registry, v: &KubeVersion) -> Reply {
+pub fn openapi_index(
+    registry: &std::sync::Arc<Registry>,
+    cache: &OpenApiCache,
+    v: &KubeVersion,
+) -> Reply {
     let mut paths = Map::new();
     for g in registry.groups() {
         for version in &g.versions {
             let path = openapi_path(&g.name, version);
-            let h = hash(&doc_bytes(registry, v, &g.name, version));
+            let (_, h) = doc_bytes(registry, cache, v, &g.name, version);
             paths.insert(
                 path.clone(),
                 json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={h}")}),
@@ -344,7 +489,12 @@ pub fn openapi_index(registry: &Registry, v: &KubeVersion) -> Reply {
 }
 
 /// `/openapi/v3/<path>`.
-pub fn openapi_document(registry: &Registry, v: &KubeVersion, path: &str) -> Reply {
+pub fn openapi_document(
+    registry: &std::sync::Arc<Registry>,
+    cache: &OpenApiCache,
+    v: &KubeVersion,
+    path: &str,
+) -> Reply {
     let (group, version) = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["api", version] => (String::new(), version.to_string()),
         ["apis", group, version] => (group.to_string(), version.to_string()),
@@ -355,7 +505,7 @@ pub fn openapi_document(registry: &Registry, v: &KubeVersion, path: &str) -> Rep
     }
     Reply::Json(
         200,
-        Bytes::from(doc_bytes(registry, v, &group, &version)),
+        doc_bytes(registry, cache, v, &group, &version).0,
         vec![],
     )
 }

@@ -176,10 +176,12 @@ pub async fn dispatch(shared: &Arc<Shared>, path: &str, req: Request, host: &str
         Route::GroupVersion(g, v) => get_only(discovery::group_version(&shared.registry(), &g, &v)),
         Route::OpenApiIndex => get_only(discovery::openapi_index(
             &shared.registry(),
+            &shared.openapi,
             &shared.kube_version,
         )),
         Route::OpenApiDoc(p) => get_only(discovery::openapi_document(
             &shared.registry(),
+            &shared.openapi,
             &shared.kube_version,
             &p,
         )),

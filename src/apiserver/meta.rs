@@ -328,6 +328,12 @@ pub fn same_content(a: &Json, b: &Json) -> bool {
         let mut v = v.clone();
         if let Some(meta) = v.get_mut("metadata").and_then(Json::as_object_mut) {
             meta.remove("resourceVersion");
+            // A write that changes nothing but its managers' timestamps is no change.
+            if let Some(entries) = meta.get_mut("managedFields").and_then(Json::as_array_mut) {
+                for e in entries.iter_mut().filter_map(Json::as_object_mut) {
+                    e.remove("time");
+                }
+            }
         }
         v
     };

@@ -108,6 +108,8 @@ pub struct Shared {
     pub log_requests: bool,
     /// Flips to true when the server stops (watches end).
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// OpenAPI documents built so far.
+    pub openapi: discovery::OpenApiCache,
 }
 
 impl Shared {
@@ -182,6 +184,7 @@ pub fn open_shared(
         kube_version: config.kube_version.clone(),
         log_requests: config.log_requests,
         stopping,
+        openapi: discovery::OpenApiCache::default(),
     }))
 }
 
