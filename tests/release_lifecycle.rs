@@ -418,3 +418,112 @@ fn dry_runs_change_nothing_and_helm3_style_releases_move_to_server_side_apply() 
     let meta = ok(pack(&s).args(["get", "metadata", "old", "-o", "json"]));
     assert!(meta.contains("\"applyMethod\":\"ssa\""), "{meta}");
 }
+
+fn workload_chart(dir: &Path) -> PathBuf {
+    let c = dir.join("workload");
+    std::fs::create_dir_all(c.join("templates")).expect("mkdir");
+    std::fs::write(
+        c.join("Chart.yaml"),
+        "apiVersion: pack/v1\nname: workload\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    std::fs::write(c.join("values.yaml"), "ready: \"\"\nimage: nginx:1.27\n").expect("write");
+    std::fs::write(
+        c.join("templates/deploy.yaml"),
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ Release.Name }}-web
+{% if Values.ready %}
+  annotations: {sim.pack.dev/ready: "{{ Values.ready }}"}
+{% endif %}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "{{ Values.image }}"}]}
+"#,
+    )
+    .expect("write");
+    c
+}
+
+#[test]
+fn wait_timeouts_and_rollback_on_failure() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let chart = workload_chart(s.dir.path());
+    // --wait succeeds once the Deployment is available, and says so.
+    let out = pack(&s)
+        .args(["install", "good"])
+        .arg(&chart)
+        .args(["--wait", "--timeout", "20s"])
+        .output()
+        .expect("pack");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ready: Deployment/good-web"));
+    // Never ready: the wait times out, naming what is not ready, and the failure is recorded.
+    let out = fails(pack(&s).args(["install", "slow"]).arg(&chart).args([
+        "--set",
+        "ready=never",
+        "--wait",
+        "--timeout",
+        "2s",
+    ]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("timed out after 2s waiting for: Deployment/slow-web"),
+        "{err}"
+    );
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "slow", "-o", "json"]))).expect("json");
+    assert_eq!(history[0]["status"], "failed");
+    // --rollback-on-failure: a failed install is uninstalled.
+    let out = fails(pack(&s).args(["install", "gone"]).arg(&chart).args([
+        "--set",
+        "ready=fail",
+        "--rollback-on-failure",
+    ]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has been uninstalled due to rollback-on-failure"),
+        "{err}"
+    );
+    assert!(err.contains("progress deadline exceeded"), "{err}");
+    assert!(kubectl_missing(&s, &k, &["deploy", "gone-web"]));
+    assert!(!ok(pack(&s).args(["list", "-o", "json"])).contains("\"gone\""));
+    // A failed upgrade is rolled back to the previous revision.
+    let out = fails(pack(&s).args(["upgrade", "good"]).arg(&chart).args([
+        "--set",
+        "ready=fail,image=nginx:1.28",
+        "--atomic",
+        "--timeout",
+        "20s",
+    ]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has been rolled back"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = kubectl_json(&s, &k, &["deploy", "good-web"]);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "good", "-o", "json"]))).expect("json");
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["superseded", "failed", "deployed"]);
+}

@@ -54,9 +54,20 @@ pub struct ApplyOptions {
     pub description: Option<String>,
     /// `--no-hooks`.
     pub no_hooks: bool,
-    /// `--timeout` for hooks.
+    /// `--timeout` for hooks and waiting.
     pub timeout: std::time::Duration,
+    /// `--wait`: the release's resources must become ready.
+    pub wait: bool,
+    /// `--wait-for-jobs`: Jobs must complete, not merely start.
+    pub wait_for_jobs: bool,
+    /// `--rollback-on-failure` (`--atomic`): a failed install is uninstalled, a failed
+    /// upgrade rolled back.
+    pub rollback_on_failure: bool,
+    /// Hears each resource's change of state while waiting.
+    pub report: fn(&str, &super::wait::State),
 }
+
+fn no_report(_: &str, _: &super::wait::State) {}
 
 impl Default for ApplyOptions {
     fn default() -> Self {
@@ -67,6 +78,10 @@ impl Default for ApplyOptions {
             description: None,
             no_hooks: false,
             timeout: std::time::Duration::from_secs(300),
+            wait: false,
+            wait_for_jobs: false,
+            rollback_on_failure: false,
+            report: no_report,
         }
     }
 }
@@ -381,6 +396,30 @@ async fn wait_hook(
     }
 }
 
+/// `--wait`: every applied object ready within the timeout.
+async fn wait_for(
+    cluster: &Cluster,
+    objects: &[Json],
+    rel: &Release,
+    opts: &ApplyOptions,
+) -> Result<(), LifecycleError> {
+    if !opts.wait {
+        return Ok(());
+    }
+    let report = opts.report;
+    let mut hear = move |name: &str, state: &super::wait::State| report(name, state);
+    super::wait::wait_ready(
+        cluster,
+        objects,
+        &rel.namespace,
+        opts.timeout,
+        opts.wait_for_jobs,
+        &mut hear,
+    )
+    .await
+    .map_err(LifecycleError::Failed)
+}
+
 /// Records a failure on the release and returns the error to report.
 async fn fail(
     storage: &Storage,
@@ -488,11 +527,20 @@ pub async fn install(
         }
         run_hooks(cluster, &rel, "pre-install", &req.apply).await?;
         apply_all(cluster, &objects, &rel, &req.apply).await?;
+        wait_for(cluster, &objects, &rel, &req.apply).await?;
         run_hooks(cluster, &rel, "post-install", &req.apply).await
     }
     .await;
     if let Err(e) = result {
-        return Err(fail(storage, rel, "Release", e).await);
+        let name = rel.name.clone();
+        let err = fail(storage, rel, "Release", e).await;
+        if req.apply.rollback_on_failure {
+            uninstall(cluster, storage, ns, &name, false, &req.apply).await?;
+            return Err(LifecycleError::Failed(format!(
+                "release {name} failed, and has been uninstalled due to rollback-on-failure being set: {err}"
+            )));
+        }
+        return Err(err);
     }
     rel.info.status = status::DEPLOYED.into();
     rel.info.description = req
@@ -768,11 +816,32 @@ pub async fn upgrade(
             cur.apply_method.as_deref() != Some("ssa"),
         )
         .await?;
+        wait_for(cluster, &objects, &rel, &req.apply).await?;
         run_hooks(cluster, &rel, "post-upgrade", &req.apply).await
     }
     .await;
     if let Err(e) = result {
-        return Err(fail(storage, rel, "Upgrade", e).await);
+        let err = fail(storage, rel, "Upgrade", e).await;
+        if req.apply.rollback_on_failure {
+            let back = ApplyOptions {
+                rollback_on_failure: false,
+                ..req.apply.clone()
+            };
+            Box::pin(rollback(
+                cluster,
+                storage,
+                ns,
+                name,
+                cur.version,
+                req.history_max,
+                &back,
+            ))
+            .await?;
+            return Err(LifecycleError::Failed(format!(
+                "release {name} failed, and has been rolled back due to rollback-on-failure being set: {err}"
+            )));
+        }
+        return Err(err);
     }
     let mut old = cur.clone();
     old.info.status = status::SUPERSEDED.into();
@@ -844,6 +913,7 @@ pub async fn rollback(
             cur.apply_method.as_deref() != Some("ssa"),
         )
         .await?;
+        wait_for(cluster, &objects, &rel, opts).await?;
         run_hooks(cluster, &rel, "post-rollback", opts).await
     }
     .await;

@@ -5,5 +5,6 @@
 pub mod lifecycle;
 pub mod lint;
 pub mod template;
+pub mod wait;
 
 pub use template::{TemplateError, TemplateRequest, TemplateResult, render_chart, render_loaded};

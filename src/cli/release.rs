@@ -41,6 +41,39 @@ pub struct ApplyFlags {
     /// Do not print NOTES.txt.
     #[arg(long)]
     pub hide_notes: bool,
+    /// Wait until the release's resources are ready (Deployments available, Jobs started,
+    /// PVCs bound…), up to --timeout; `hookOnly` waits for hooks only (the default).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "watcher", value_name = "STRATEGY")]
+    pub wait: Option<WaitStrategy>,
+    /// With --wait, Jobs must complete.
+    #[arg(long)]
+    pub wait_for_jobs: bool,
+    /// On failure, uninstall a new release or roll an upgrade back (implies --wait).
+    #[arg(long, visible_alias = "atomic")]
+    pub rollback_on_failure: bool,
+}
+
+/// `--wait` strategies, with Helm 4's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WaitStrategy {
+    /// Readiness rules of helm's watcher (kstatus).
+    Watcher,
+    /// The same rules, polled (Helm 3's waiter).
+    Legacy,
+    /// Only hooks are waited for.
+    #[value(name = "hookOnly")]
+    HookOnly,
+}
+
+fn report(name: &str, state: &crate::action::wait::State) {
+    use crate::action::wait::State;
+    use std::io::Write as _;
+    let line = match state {
+        State::Current => format!("ready: {name}"),
+        State::InProgress(why) => format!("waiting: {name}: {why}"),
+        State::Failed(why) => format!("failed: {name}: {why}"),
+    };
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -90,6 +123,11 @@ impl From<&ApplyFlags> for ApplyOptions {
             description: f.description.clone(),
             no_hooks: f.no_hooks,
             timeout: f.timeout,
+            wait: f.rollback_on_failure
+                || matches!(f.wait, Some(WaitStrategy::Watcher | WaitStrategy::Legacy)),
+            wait_for_jobs: f.wait_for_jobs,
+            rollback_on_failure: f.rollback_on_failure,
+            report,
         }
     }
 }
