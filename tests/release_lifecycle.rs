@@ -527,3 +527,94 @@ fn wait_timeouts_and_rollback_on_failure() {
         .collect();
     assert_eq!(statuses, ["superseded", "failed", "deployed"]);
 }
+
+#[test]
+fn diff_shows_adds_changes_removes_and_masks_secrets() {
+    let Some(_) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let dir = s.dir.path();
+    let v1 = small_chart(
+        dir,
+        "d1",
+        "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: old-pass\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: going\n",
+    );
+    // Before install: everything is an addition.
+    let out = ok(pack(&s)
+        .args(["diff", "install", "r"])
+        .arg(&v1)
+        .args(["--color", "never"]));
+    assert!(
+        out.contains("--- /dev/null\n+++ ConfigMap/default/r-main"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("3 to add, 0 to change, 0 to remove, 0 unchanged\n"),
+        "{out}"
+    );
+    ok(pack(&s).args(["install", "r"]).arg(&v1));
+    let v2 = small_chart(
+        dir,
+        "d2",
+        "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: new-password\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coming\n",
+    );
+    std::fs::write(
+        v2.join("templates/objects.yaml"),
+        std::fs::read_to_string(v2.join("templates/objects.yaml"))
+            .expect("read")
+            .replace("a: \"1\"", "a: \"2\""),
+    )
+    .expect("write");
+    let out = pack(&s)
+        .args(["diff", "upgrade", "r"])
+        .arg(&v2)
+        .args(["--color", "never", "--exit-code"])
+        .output()
+        .expect("pack");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("-  a: \"1\"\n+  a: \"2\"\n"), "{text}");
+    assert!(text.contains("+++ ConfigMap/default/coming"), "{text}");
+    assert!(
+        text.contains("--- ConfigMap/default/going\n+++ /dev/null"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("new-password") && !text.contains("old-pass"),
+        "secrets are masked: {text}"
+    );
+    assert!(text.contains("masked"), "{text}");
+    assert!(
+        text.ends_with("1 to add, 2 to change, 1 to remove, 0 unchanged\n"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colors when asked");
+    // --show-secrets shows them; nothing was changed by the diff.
+    let out = ok(pack(&s)
+        .args(["diff", "upgrade", "r"])
+        .arg(&v2)
+        .args(["--show-secrets"]));
+    assert!(out.contains("bmV3LXBhc3N3b3Jk"), "{out}"); // base64("new-password")
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "r", "-o", "json"]))).expect("json");
+    assert_eq!(history.as_array().map(Vec::len), Some(1));
+    // No changes: exit 0.
+    let out = pack(&s)
+        .args(["diff", "upgrade", "r"])
+        .arg(&v1)
+        .arg("--exit-code")
+        .output()
+        .expect("pack");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -183,7 +183,7 @@ fn identity(obj: &Json, namespace: &str) -> (String, String, String, String) {
 }
 
 /// Helm's ownership marks on a live object.
-fn mark(obj: &mut Json, name: &str, namespace: &str) {
+pub fn mark(obj: &mut Json, name: &str, namespace: &str) {
     let meta = &mut obj["metadata"];
     if !meta["labels"].is_object() {
         meta["labels"] = json!({});

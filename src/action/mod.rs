@@ -2,6 +2,7 @@
 //! rendering, manifests, release storage and the cluster client, and is testable without
 //! the command line (in-memory storage, the in-process API server).
 
+pub mod diff;
 pub mod lifecycle;
 pub mod lint;
 pub mod template;

@@ -206,6 +206,22 @@ pub fn apply(resource: &Resource, object: &mut Json) {
         }
         ("", "secrets") => {
             set_default(root, "type", json!("Opaque"));
+            // stringData is write-only: the server folds it into data.
+            if let Some(Json::Object(strings)) = root.remove("stringData") {
+                let data = root.entry("data").or_insert_with(|| json!({}));
+                if data.is_null() {
+                    *data = json!({});
+                }
+                if let Some(data) = data.as_object_mut() {
+                    for (k, v) in strings {
+                        let text = v.as_str().unwrap_or_default();
+                        data.insert(
+                            k,
+                            json!(crate::funcs::encoding::base64_encode(text.as_bytes())),
+                        );
+                    }
+                }
+            }
         }
         ("", "persistentvolumeclaims") => {
             if let Some(spec) = child(root, "spec") {
@@ -258,6 +274,16 @@ mod tests {
         assert_eq!(
             d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
             "Always"
+        );
+    }
+
+    #[test]
+    fn secret_string_data_becomes_data() {
+        let mut s = json!({"data": {"a": "eA=="}, "stringData": {"b": "hi"}});
+        apply(&res("", "secrets"), &mut s);
+        assert_eq!(
+            s,
+            json!({"data": {"a": "eA==", "b": "aGk="}, "type": "Opaque"})
         );
     }
 

@@ -131,6 +131,8 @@ pub enum Command {
     Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.
     Upgrade(release::UpgradeArgs),
+    /// Show what install, upgrade or rollback would change, as a diff per object.
+    Diff(release::DiffArgs),
     /// Roll a release back to an earlier revision.
     Rollback(release::RollbackArgs),
     /// Uninstall a release: its objects, and its history unless --keep-history.
@@ -182,6 +184,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Install(args) => release::install(&args, global),
         Command::Upgrade(args) => release::upgrade(&args, global),
         Command::Rollback(args) => release::rollback(&args, global),
+        Command::Diff(args) => release::diff(&args, global),
         Command::Uninstall(args) => release::uninstall(&args, global),
         Command::List(args) => release::list(&args, global),
         Command::History(args) => release::history(&args, global),

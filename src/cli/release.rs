@@ -213,6 +213,34 @@ pub struct UpgradeArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(subcommand)]
+    pub what: DiffWhat,
+    /// Exit with status 2 when there are changes (0 when none), for CI.
+    #[arg(long, global = true)]
+    pub exit_code: bool,
+    /// Show Secret data instead of masking it.
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+    /// Lines of context around each change.
+    #[arg(short = 'C', long, default_value_t = 3, global = true)]
+    pub context: usize,
+    /// Output format: table is a colored unified diff per object.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table, global = true)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiffWhat {
+    /// What `install` would do.
+    Install(InstallArgs),
+    /// What `upgrade` would do.
+    Upgrade(UpgradeArgs),
+    /// What `rollback` would do.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// Release name.
     pub name: String,
@@ -551,6 +579,89 @@ pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
         println!("Release \"{}\" has been upgraded. Happy Helming!", rel.name);
     }
     print_release(&rel, args.output, args.apply.hide_notes)
+}
+
+pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
+    use crate::action::diff;
+    let changes = match &args.what {
+        DiffWhat::Install(a) => {
+            let name = a.args.first().cloned().unwrap_or_default();
+            let chart = a.args.get(1).cloned().unwrap_or_default();
+            let req = InstallRequest {
+                template: template_request(&name, PathBuf::from(chart), global, &a.values),
+                apply: ApplyOptions::from(&a.apply),
+                ..InstallRequest::default()
+            };
+            with_cluster(global, async |cluster, _| {
+                Ok(diff::install(cluster, &req, args.show_secrets, &mut std::io::stdin()).await?)
+            })?
+        }
+        DiffWhat::Upgrade(a) => {
+            let req = UpgradeRequest {
+                template: template_request(&a.name, a.chart.clone(), global, &a.values),
+                reuse: if a.reuse_values {
+                    ValueReuse::Reuse
+                } else if a.reset_values {
+                    ValueReuse::Reset
+                } else if a.reset_then_reuse_values {
+                    ValueReuse::ResetThenReuse
+                } else {
+                    ValueReuse::Default
+                },
+                apply: ApplyOptions::from(&a.apply),
+                ..UpgradeRequest::default()
+            };
+            with_cluster(global, async |cluster, storage| {
+                Ok(diff::upgrade(
+                    cluster,
+                    storage,
+                    &req,
+                    args.show_secrets,
+                    &mut std::io::stdin(),
+                )
+                .await?)
+            })?
+        }
+        DiffWhat::Rollback(a) => {
+            let ns = global.namespace().to_string();
+            with_cluster(global, async |cluster, storage| {
+                Ok(diff::rollback(
+                    cluster,
+                    storage,
+                    &ns,
+                    &a.name,
+                    a.revision.unwrap_or(0),
+                    &a.apply.field_manager,
+                    args.show_secrets,
+                )
+                .await?)
+            })?
+        }
+    };
+    let changed = changes.iter().any(|c| c.kind != diff::ChangeKind::Same);
+    if args.output == OutputFormat::Table {
+        // anstream drops the colors when stdout is not a terminal or --color never.
+        for c in changes.iter().filter(|c| c.kind != diff::ChangeKind::Same) {
+            anstream::print!("{}", diff::unified(c, args.context, true));
+        }
+        println!("{}", diff::summary(&changes));
+    } else {
+        let v: Vec<serde_json::Value> = changes
+            .iter()
+            .map(|c| {
+                serde_json::json!({"change": c.kind.as_str(), "object": c.id,
+                    "diff": diff::unified(c, args.context, false)})
+            })
+            .collect();
+        print_data(&serde_json::Value::Array(v), args.output)?;
+    }
+    if args.exit_code && changed {
+        return Err(Box::new(super::ExitCodeError {
+            code: 2,
+            message: String::new(),
+        }));
+    }
+    Ok(())
 }
 
 pub fn rollback(args: &RollbackArgs, global: &GlobalArgs) -> CliResult {

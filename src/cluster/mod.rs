@@ -288,6 +288,20 @@ impl Cluster {
         Ok(api.patch(&name, &params, &Patch::Apply(obj)).await?)
     }
 
+    /// What applying a manifest would make of the object, without changing it (a
+    /// server-side dry run).
+    pub async fn apply_dry_run(
+        &self,
+        obj: &Json,
+        namespace: &str,
+        manager: &str,
+    ) -> Result<DynamicObject, ClusterError> {
+        let (api, name) = self.api(obj, namespace).await?;
+        let mut params = PatchParams::apply(manager).force();
+        params.dry_run = true;
+        Ok(api.patch(&name, &params, &Patch::Apply(obj)).await?)
+    }
+
     /// A JSON merge patch of the live object (e.g. rewriting `managedFields`).
     pub async fn merge_patch(
         &self,
