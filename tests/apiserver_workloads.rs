@@ -356,3 +356,26 @@ spec:
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn helm_create_chart_installs_and_waits() {
+    let Some((k, h)) = tools() else { return };
+    let s = TestServer::start(None);
+    ok(helm(&h, &s)
+        .current_dir(s.dir.path())
+        .args(["create", "made"]));
+    ok(helm(&h, &s)
+        .args(["install", "made"])
+        .arg(s.dir.path().join("made"))
+        .args(["--wait", "--timeout", "30s"]));
+    let ready = ok(s.kubectl(&k).args([
+        "get",
+        "deploy",
+        "made",
+        "-o",
+        "jsonpath={.status.availableReplicas}",
+    ]));
+    assert_eq!(ready, "1");
+    ok(helm(&h, &s).args(["test", "made"]));
+    ok(helm(&h, &s).args(["uninstall", "made", "--wait"]));
+}

@@ -618,3 +618,197 @@ fn diff_shows_adds_changes_removes_and_masks_secrets() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn crds_first_upgrade_install_after_failure_and_a_served_data_dir() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let dir = s.dir.path();
+    // crds/ goes in before the templates that use it.
+    let c = small_chart(
+        dir,
+        "withcrd",
+        "---\napiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g1\nspec:\n  size: 2\n",
+    );
+    std::fs::create_dir_all(c.join("crds")).expect("mkdir");
+    std::fs::write(
+        c.join("crds/gadgets.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {plural: gadgets, singular: gadget, kind: Gadget}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n",
+    )
+    .expect("write");
+    ok(pack(&s).args(["install", "crd"]).arg(&c));
+    let g = kubectl_json(&s, &k, &["gadgets", "g1"]);
+    assert_eq!(g["spec"]["size"], 2);
+    // Upgrades upgrade CRDs too (Helm leaves them).
+    let crd_file = c.join("crds/gadgets.yaml");
+    let text = std::fs::read_to_string(&crd_file).expect("read");
+    std::fs::write(
+        &crd_file,
+        text.replace("kind: Gadget}", "kind: Gadget, shortNames: [gd]}"),
+    )
+    .expect("write");
+    ok(pack(&s).args(["upgrade", "crd"]).arg(&c));
+    let crd = kubectl_json(&s, &k, &["crd", "gadgets.example.com"]);
+    assert_eq!(crd["spec"]["names"]["shortNames"][0], "gd");
+    // A release whose first install failed can be upgraded with --install.
+    let w = workload_chart(dir);
+    fails(pack(&s).args(["install", "again"]).arg(&w).args([
+        "--set",
+        "ready=never",
+        "--wait",
+        "--timeout",
+        "1s",
+    ]));
+    ok(pack(&s).args(["upgrade", "again"]).arg(&w).args([
+        "--install",
+        "--wait",
+        "--timeout",
+        "20s",
+        "--reset-values",
+    ]));
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "again", "-o", "json"]))).expect("json");
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["superseded", "deployed"]);
+}
+
+#[test]
+fn pack_goes_through_the_server_that_serves_its_data_dir() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = home.path().join("data");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_pack"))
+        .args(["cluster", "serve", "--port", "0"])
+        .env("PACK_DATA_HOME", &data)
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut reader = std::io::BufReader::new(server.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut line).expect("banner");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let pack = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pack"));
+        cmd.env("HOME", home.path())
+            .env_remove("KUBECONFIG")
+            .env("PACK_DATA_HOME", &data);
+        cmd
+    };
+    let out = pack()
+        .args(["install", "shared"])
+        .arg(chart_dir())
+        .output()
+        .expect("pack");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // kubectl, through the server's kubeconfig, sees what pack installed.
+    let kubeconfig = data.join("cluster/kubeconfig");
+    let objects = Command::new(&k)
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", home.path())
+        .args(["get", "deploy", "-o", "name"])
+        .output()
+        .expect("kubectl");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        String::from_utf8_lossy(&objects.stdout).trim(),
+        "deployment.apps/shared-hello-world"
+    );
+}
+
+#[test]
+fn locks_and_recovery_after_a_crash() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let w = workload_chart(s.dir.path());
+    ok(pack(&s).args(["install", "app"]).arg(&w));
+    // One upgrade holds the lock (waiting on a never-ready rollout); a second is refused.
+    let mut first = pack(&s)
+        .args(["upgrade", "app"])
+        .arg(&w)
+        .args([
+            "--set",
+            "ready=never,image=nginx:1.28",
+            "--wait",
+            "--timeout",
+            "4s",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("first upgrade");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while kubectl_missing(&s, &k, &["lease", "pack-release-app"]) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first upgrade never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = fails(pack(&s).args(["upgrade", "app"]).arg(&w));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("release \"app\" is locked by pack@"), "{err}");
+    let _ = first.wait();
+    assert!(
+        kubectl_missing(&s, &k, &["lease", "pack-release-app"]),
+        "the lock is released"
+    );
+    // A crash right after the new record is written leaves it pending…
+    let out = pack(&s)
+        .args(["upgrade", "app"])
+        .arg(&w)
+        .args(["--set", "image=nginx:1.29"])
+        .env("PACK_FAILPOINT", "upgrade-after-record")
+        .output()
+        .expect("pack");
+    assert_eq!(out.status.code(), Some(137));
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "app", "-o", "json"]))).expect("json");
+    assert_eq!(
+        history
+            .as_array()
+            .and_then(|h| h.last())
+            .map(|r| r["status"].clone()),
+        Some(Json::from("pending-upgrade"))
+    );
+    // …the dead holder's lock is taken over, the pending state named with the way out…
+    let out = fails(pack(&s).args(["upgrade", "app"]).arg(&w));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pack recover app"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // …and recover repairs it.
+    let out = ok(pack(&s).args(["recover", "app"]));
+    assert!(out.contains("marked failed"), "{out}");
+    ok(pack(&s)
+        .args(["upgrade", "app"])
+        .arg(&w)
+        .args(["--reset-values"]));
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "app", "-o", "json"]))).expect("json");
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses.last(), Some(&"deployed"), "{statuses:?}");
+    assert!(statuses.contains(&"failed"));
+}

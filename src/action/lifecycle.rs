@@ -420,6 +420,43 @@ async fn wait_for(
     .map_err(LifecycleError::Failed)
 }
 
+/// Named fail points for crash tests: `PACK_FAILPOINT=<name>` makes the process die there,
+/// as a killed pack would.
+pub fn fail_point(name: &str) {
+    if std::env::var("PACK_FAILPOINT").is_ok_and(|v| v == name) {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "pack: fail point {name}: exiting");
+        std::process::exit(137);
+    }
+}
+
+/// Repairs a release whose last operation was interrupted (`pending-*`): that revision is
+/// marked failed, and the last deployed one stays the deployed one.
+pub async fn recover(
+    storage: &Storage,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Release>, LifecycleError> {
+    let history = storage.history(namespace, name).await?;
+    let Some(last) = history.last().cloned() else {
+        return Err(user(format!(
+            "release: not found: \"{name}\" in namespace \"{namespace}\""
+        )));
+    };
+    if !status::is_pending(&last.info.status) {
+        return Ok(None);
+    }
+    let mut rel = last;
+    let was = rel.info.status.clone();
+    rel.info.status = status::FAILED.into();
+    rel.info.description = format!(
+        "Interrupted during {}; recovered by pack recover",
+        was.trim_start_matches("pending-")
+    );
+    storage.update(&rel).await?;
+    Ok(Some(rel))
+}
+
 /// Records a failure on the release and returns the error to report.
 async fn fail(
     storage: &Storage,
@@ -497,7 +534,12 @@ pub async fn install(
         .collect();
     if !req.apply.take_ownership {
         for obj in &objects {
-            if let Some(live) = cluster.get(obj, ns).await? {
+            // A kind not served yet (its CRD comes with this chart) has no objects to own.
+            let live = match cluster.get(obj, ns).await {
+                Err(ClusterError::UnknownKind { .. }) => None,
+                other => other?,
+            };
+            if let Some(live) = live {
                 check_owner(&live, obj, name, ns)?;
             }
         }
@@ -581,6 +623,8 @@ pub struct UpgradeRequest {
     pub dry_run: bool,
     /// `--history-max` (0 = unlimited).
     pub history_max: usize,
+    /// `--skip-crds`: leave the chart's crds/ as they are (pack upgrades them otherwise).
+    pub skip_crds: bool,
     /// Apply settings.
     pub apply: ApplyOptions,
 }
@@ -740,7 +784,7 @@ pub async fn upgrade(
     };
     if status::is_pending(&last.info.status) {
         return Err(user(format!(
-            "another operation (install/upgrade/rollback) is in progress on release \"{name}\" (status {}); roll it back or delete its last record",
+            "another operation (install/upgrade/rollback) is in progress on release \"{name}\" (status {}); if it was interrupted, run `pack recover {name}`",
             last.info.status
         )));
     }
@@ -805,7 +849,18 @@ pub async fn upgrade(
         .collect();
     prune(storage, &history, req.history_max).await?;
     storage.create(&rel).await?;
+    fail_point("upgrade-after-record");
     let result: Result<(), LifecycleError> = async {
+        // Unlike Helm, CRDs are upgraded too (server-side apply), unless --skip-crds.
+        if !req.skip_crds {
+            for (_, text) in &rendered.crds {
+                for crd in objects_of(text) {
+                    cluster
+                        .apply(&crd, ns, &req.apply.field_manager, true)
+                        .await?;
+                }
+            }
+        }
         run_hooks(cluster, &rel, "pre-upgrade", &req.apply).await?;
         transition(
             cluster,

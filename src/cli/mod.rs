@@ -138,6 +138,8 @@ pub enum Command {
     /// Uninstall a release: its objects, and its history unless --keep-history.
     #[command(visible_aliases = ["un", "delete", "del"])]
     Uninstall(release::UninstallArgs),
+    /// Repair a release whose last operation was interrupted (left pending-*).
+    Recover(release::RecoverArgs),
     /// List releases.
     #[command(visible_alias = "ls")]
     List(release::ListArgs),
@@ -187,6 +189,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Diff(args) => release::diff(&args, global),
         Command::Uninstall(args) => release::uninstall(&args, global),
         Command::List(args) => release::list(&args, global),
+        Command::Recover(args) => release::recover(&args, global),
         Command::History(args) => release::history(&args, global),
         Command::Status(args) => release::status_cmd(&args, global),
         Command::Get(args) => release::get(&args, global),

@@ -203,6 +203,9 @@ pub struct UpgradeArgs {
     /// Render and check against the cluster, but change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Leave the chart's crds/ as they are (pack upgrades them by default, unlike Helm).
+    #[arg(long)]
+    pub skip_crds: bool,
     /// Output format of the result.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -298,6 +301,12 @@ pub struct ListArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// Release name.
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +412,19 @@ fn with_cluster<T>(
         cluster.close().await;
         out
     })
+}
+
+/// Runs a mutating operation under the release's lock.
+async fn locked<T>(
+    cluster: &Cluster,
+    namespace: &str,
+    release: &str,
+    op: impl AsyncFnOnce() -> Result<T, Boxed>,
+) -> Result<T, Boxed> {
+    let lock = crate::release::lock::Lock::acquire(&cluster.client, namespace, release).await?;
+    let out = op().await;
+    lock.release().await;
+    out
 }
 
 fn chart_name(r: &Release) -> String {
@@ -543,8 +565,12 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
         }
         return Ok(());
     }
+    let ns = global.namespace().to_string();
     let rel = with_cluster(global, async |cluster, storage| {
-        Ok(lifecycle::install(cluster, storage, &req, &mut std::io::stdin()).await?)
+        locked(cluster, &ns, &name, async || {
+            Ok(lifecycle::install(cluster, storage, &req, &mut std::io::stdin()).await?)
+        })
+        .await
     })?;
     print_release(&rel, args.output, args.apply.hide_notes)?;
     if dry_run.is_some() && args.output == OutputFormat::Table {
@@ -570,10 +596,15 @@ pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
         create_namespace: args.create_namespace,
         dry_run: args.dry_run,
         history_max: args.history_max,
+        skip_crds: args.skip_crds,
         apply: ApplyOptions::from(&args.apply),
     };
+    let ns = global.namespace().to_string();
     let rel = with_cluster(global, async |cluster, storage| {
-        Ok(lifecycle::upgrade(cluster, storage, &req, &mut std::io::stdin()).await?)
+        locked(cluster, &ns, &args.name, async || {
+            Ok(lifecycle::upgrade(cluster, storage, &req, &mut std::io::stdin()).await?)
+        })
+        .await
     })?;
     if args.output == OutputFormat::Table {
         println!("Release \"{}\" has been upgraded. Happy Helming!", rel.name);
@@ -668,16 +699,19 @@ pub fn rollback(args: &RollbackArgs, global: &GlobalArgs) -> CliResult {
     let opts = ApplyOptions::from(&args.apply);
     let ns = global.namespace().to_string();
     with_cluster(global, async |cluster, storage| {
-        Ok(lifecycle::rollback(
-            cluster,
-            storage,
-            &ns,
-            &args.name,
-            args.revision.unwrap_or(0),
-            args.history_max,
-            &opts,
-        )
-        .await?)
+        locked(cluster, &ns, &args.name, async || {
+            Ok(lifecycle::rollback(
+                cluster,
+                storage,
+                &ns,
+                &args.name,
+                args.revision.unwrap_or(0),
+                args.history_max,
+                &opts,
+            )
+            .await?)
+        })
+        .await
     })?;
     println!("Rollback was a success! Happy Helming!");
     Ok(())
@@ -807,6 +841,24 @@ fn pick(history: Vec<Release>, revision: Option<i64>) -> Result<Release, Boxed> 
             .find(|r| r.version == rev)
             .ok_or_else(|| format!("release: revision {rev} not found").into()),
     }
+}
+
+pub fn recover(args: &RecoverArgs, global: &GlobalArgs) -> CliResult {
+    let ns = global.namespace().to_string();
+    let done = with_cluster(global, async |cluster, storage| {
+        locked(cluster, &ns, &args.name, async || {
+            Ok(lifecycle::recover(storage, &ns, &args.name).await?)
+        })
+        .await
+    })?;
+    match done {
+        Some(rel) => println!(
+            "release \"{}\" recovered: revision {} marked failed ({})",
+            rel.name, rel.version, rel.info.description
+        ),
+        None => println!("release \"{}\" has no interrupted operation", args.name),
+    }
+    Ok(())
 }
 
 pub fn history(args: &HistoryArgs, global: &GlobalArgs) -> CliResult {

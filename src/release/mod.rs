@@ -2,6 +2,7 @@
 //! keys), gzip + base64 encoded, in a Secret `sh.helm.release.v1.<name>.v<revision>` with
 //! Helm's labels — so helm reads pack's releases and pack reads helm's.
 
+pub mod lock;
 pub mod storage;
 
 use flate2::Compression;
