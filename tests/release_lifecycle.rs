@@ -812,3 +812,96 @@ fn locks_and_recovery_after_a_crash() {
     assert_eq!(statuses.last(), Some(&"deployed"), "{statuses:?}");
     assert!(statuses.contains(&"failed"));
 }
+
+#[test]
+fn hooks_run_by_weight_with_delete_policies_and_pack_test() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let job = |name: &str, weight: i64, policy: &str| {
+        format!(
+            "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: pre-install\n    helm.sh/hook-weight: \"{weight}\"\n    helm.sh/hook-delete-policy: {policy}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: busybox}}]\n"
+        )
+    };
+    let extra = format!(
+        "{}{}{}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: smoke\n  annotations:\n    helm.sh/hook: test\nspec:\n  restartPolicy: Never\n  containers: [{{name: t, image: busybox}}]\n",
+        job("hook-b", 5, "before-hook-creation"),
+        job("hook-c", -1, "before-hook-creation"),
+        job("hook-a", 0, "hook-succeeded"),
+    );
+    let c = small_chart(s.dir.path(), "hooked", &extra);
+    ok(pack(&s).args(["install", "h"]).arg(&c));
+    let rv = |name: &str| -> u64 {
+        kubectl_json(&s, &k, &["job", name])["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .expect("rv")
+    };
+    // Lower weight first; hook-succeeded hooks are deleted after; hooks are not release objects.
+    assert!(rv("hook-c") < rv("hook-b"));
+    assert!(kubectl_missing(&s, &k, &["job", "hook-a"]));
+    let manifest = ok(pack(&s).args(["get", "manifest", "h"]));
+    assert!(!manifest.contains("hook-b"), "{manifest}");
+    let hooks = ok(pack(&s).args(["get", "hooks", "h"]));
+    assert!(
+        hooks.contains("name: hook-b") && hooks.contains("name: smoke"),
+        "{hooks}"
+    );
+    // pack test runs the test hook and records it.
+    let out = ok(pack(&s).args(["test", "h", "--logs"]));
+    assert!(
+        out.contains("TEST SUITE:     smoke") && out.contains("Phase:          Succeeded"),
+        "{out}"
+    );
+    // Uninstall leaves hook objects alone, as Helm does.
+    ok(pack(&s).args(["uninstall", "h"]));
+    assert!(!kubectl_missing(&s, &k, &["job", "hook-b"]));
+}
+
+#[test]
+fn a_three_mib_release_round_trips() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let Some(h) = common::reference_tool("helm") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let c = small_chart(s.dir.path(), "big", "");
+    std::fs::create_dir_all(c.join("files")).expect("mkdir");
+    // Incompressible: the record stays above 3 MiB after gzip.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let blob: Vec<u8> = (0..3 * 1024 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    std::fs::write(c.join("files/blob.bin"), &blob).expect("write");
+    ok(pack(&s).args(["install", "big"]).arg(&c));
+    let pieces = ok(s.kubectl(&k).args(["get", "secrets", "-o", "name"]));
+    assert!(
+        pieces.contains("secret/sh.helm.release.v1.big.v1.c1"),
+        "{pieces}"
+    );
+    ok(pack(&s)
+        .args(["upgrade", "big"])
+        .arg(&c)
+        .args(["--set", "x=1"]));
+    let values = ok(pack(&s).args(["get", "values", "big", "--revision", "2"]));
+    assert_eq!(values.trim(), "x: 1");
+    let history: Json =
+        serde_json::from_str(&ok(pack(&s).args(["history", "big", "-o", "json"]))).expect("json");
+    assert_eq!(history.as_array().map(Vec::len), Some(2));
+    // helm is not confused by the pieces (it does not see the release it could not read).
+    let mut helm = common::helm(&h, s.dir.path());
+    helm.env("KUBECONFIG", &s.kubeconfig)
+        .args(["list", "-o", "json"]);
+    assert_eq!(ok(&mut helm).trim(), "[]");
+    ok(pack(&s).args(["uninstall", "big"]));
+    let left = ok(s.kubectl(&k).args(["get", "secrets", "-o", "name"]));
+    assert!(left.trim().is_empty(), "{left}");
+}

@@ -396,6 +396,36 @@ async fn wait_hook(
     }
 }
 
+/// Applies the chart's `crds/` and waits until each is Established, so the custom
+/// resources of the same release can be created (Helm fails there).
+async fn install_crds(
+    cluster: &Cluster,
+    crds: &[(String, String)],
+    namespace: &str,
+    opts: &ApplyOptions,
+) -> Result<(), LifecycleError> {
+    let objects: Vec<Json> = crds.iter().flat_map(|(_, text)| objects_of(text)).collect();
+    if objects.is_empty() {
+        return Ok(());
+    }
+    for crd in &objects {
+        cluster
+            .apply(crd, namespace, &opts.field_manager, true)
+            .await?;
+    }
+    let mut quiet = |_: &str, _: &super::wait::State| {};
+    super::wait::wait_ready(
+        cluster,
+        &objects,
+        namespace,
+        opts.timeout,
+        false,
+        &mut quiet,
+    )
+    .await
+    .map_err(|e| LifecycleError::Failed(format!("CRDs not established: {e}")))
+}
+
 /// `--wait`: every applied object ready within the timeout.
 async fn wait_for(
     cluster: &Cluster,
@@ -418,6 +448,101 @@ async fn wait_for(
     )
     .await
     .map_err(LifecycleError::Failed)
+}
+
+/// One test hook's run.
+#[derive(Debug, Clone)]
+pub struct TestRun {
+    /// Hook name.
+    pub name: String,
+    /// Kind of the hook object.
+    pub kind: String,
+    /// When it started and ended (RFC 3339).
+    pub started: String,
+    /// When it completed.
+    pub completed: String,
+    /// `Succeeded` or `Failed`.
+    pub phase: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// `pack test`: runs the release's `test` hooks in order (weight, then name), each awaited,
+/// records their last run on the release, and reports each.
+pub async fn test(
+    cluster: &Cluster,
+    storage: &Storage,
+    namespace: &str,
+    name: &str,
+    opts: &ApplyOptions,
+) -> Result<(Release, Vec<TestRun>), LifecycleError> {
+    let history = storage.history(namespace, name).await?;
+    let Some(mut rel) = current(&history).cloned() else {
+        return Err(user(format!(
+            "release: not found: \"{name}\" in namespace \"{namespace}\""
+        )));
+    };
+    let mut order: Vec<usize> = (0..rel.hooks.len())
+        .filter(|&i| {
+            rel.hooks[i]["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|x| x == "test" || x == "test-success"))
+        })
+        .collect();
+    order.sort_by_key(|&i| {
+        (
+            rel.hooks[i]["weight"].as_i64().unwrap_or(0),
+            rel.hooks[i]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    });
+    let mut runs = Vec::new();
+    for i in order {
+        let hook = rel.hooks[i].clone();
+        let Some(obj) = objects_of(hook["manifest"].as_str().unwrap_or_default())
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let policies: Vec<&str> = hook["delete_policies"]
+            .as_array()
+            .map(|p| p.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        if policies.is_empty() || policies.contains(&"before-hook-creation") {
+            cluster.delete(&obj, namespace).await?;
+        }
+        let started = release::now();
+        cluster
+            .apply(&obj, namespace, &opts.field_manager, true)
+            .await?;
+        let outcome = wait_hook(cluster, &obj, namespace, opts.timeout).await;
+        let completed = release::now();
+        let phase = if outcome.is_ok() {
+            "Succeeded"
+        } else {
+            "Failed"
+        };
+        rel.hooks[i]["last_run"] =
+            json!({"started_at": started, "completed_at": completed, "phase": phase});
+        if (outcome.is_ok() && policies.contains(&"hook-succeeded"))
+            || (outcome.is_err() && policies.contains(&"hook-failed"))
+        {
+            cluster.delete(&obj, namespace).await?;
+        }
+        runs.push(TestRun {
+            name: hook["name"].as_str().unwrap_or_default().to_string(),
+            kind: hook["kind"].as_str().unwrap_or_default().to_string(),
+            started,
+            completed,
+            phase: phase.to_string(),
+            error: outcome.err(),
+        });
+    }
+    storage.update(&rel).await?;
+    Ok((rel, runs))
 }
 
 /// Named fail points for crash tests: `PACK_FAILPOINT=<name>` makes the process die there,
@@ -559,13 +684,7 @@ pub async fn install(
     storage.create(&rel).await?;
     let result: Result<(), LifecycleError> = async {
         if !req.skip_crds {
-            for (_, text) in &rendered.crds {
-                for crd in objects_of(text) {
-                    cluster
-                        .apply(&crd, ns, &req.apply.field_manager, true)
-                        .await?;
-                }
-            }
+            install_crds(cluster, &rendered.crds, ns, &req.apply).await?;
         }
         run_hooks(cluster, &rel, "pre-install", &req.apply).await?;
         apply_all(cluster, &objects, &rel, &req.apply).await?;
@@ -853,13 +972,7 @@ pub async fn upgrade(
     let result: Result<(), LifecycleError> = async {
         // Unlike Helm, CRDs are upgraded too (server-side apply), unless --skip-crds.
         if !req.skip_crds {
-            for (_, text) in &rendered.crds {
-                for crd in objects_of(text) {
-                    cluster
-                        .apply(&crd, ns, &req.apply.field_manager, true)
-                        .await?;
-                }
-            }
+            install_crds(cluster, &rendered.crds, ns, &req.apply).await?;
         }
         run_hooks(cluster, &rel, "pre-upgrade", &req.apply).await?;
         transition(

@@ -294,6 +294,14 @@ async fn resource_inner(
                 .ok_or_else(|| ApiError::not_found(&res.group, &res.plural, name))?;
             Ok(object_reply(200, obj, &res))
         }
+        (Method::Get, Some(name), Some("log")) => {
+            // Simulated pods run no containers: their logs exist and are empty.
+            let key = Key::new(&res.storage_key(), ns_str, name);
+            if shared.store.read().get(&key).is_none() {
+                return Err(ApiError::not_found(&res.group, &res.plural, name));
+            }
+            Ok(Reply::Text(200, String::new()))
+        }
         (Method::Get, Some(name), Some("scale")) => {
             let key = Key::new(&res.storage_key(), ns_str, name);
             let state = shared.store.read();

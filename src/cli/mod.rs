@@ -138,6 +138,8 @@ pub enum Command {
     /// Uninstall a release: its objects, and its history unless --keep-history.
     #[command(visible_aliases = ["un", "delete", "del"])]
     Uninstall(release::UninstallArgs),
+    /// Run a release's tests (its `test` hooks).
+    Test(release::TestArgs),
     /// Repair a release whose last operation was interrupted (left pending-*).
     Recover(release::RecoverArgs),
     /// List releases.
@@ -190,6 +192,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Uninstall(args) => release::uninstall(&args, global),
         Command::List(args) => release::list(&args, global),
         Command::Recover(args) => release::recover(&args, global),
+        Command::Test(args) => release::test(&args, global),
         Command::History(args) => release::history(&args, global),
         Command::Status(args) => release::status_cmd(&args, global),
         Command::Get(args) => release::get(&args, global),

@@ -304,6 +304,18 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Release name.
+    pub name: String,
+    /// How long each test may take.
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Print the logs of test pods.
+    #[arg(long)]
+    pub logs: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct RecoverArgs {
     /// Release name.
     pub name: String,
@@ -841,6 +853,52 @@ fn pick(history: Vec<Release>, revision: Option<i64>) -> Result<Release, Boxed> 
             .find(|r| r.version == rev)
             .ok_or_else(|| format!("release: revision {rev} not found").into()),
     }
+}
+
+pub fn test(args: &TestArgs, global: &GlobalArgs) -> CliResult {
+    let ns = global.namespace().to_string();
+    let opts = ApplyOptions {
+        timeout: args.timeout,
+        ..ApplyOptions::default()
+    };
+    let (rel, runs, logs) = with_cluster(global, async |cluster, storage| {
+        let (rel, runs) = locked(cluster, &ns, &args.name, async || {
+            Ok(lifecycle::test(cluster, storage, &ns, &args.name, &opts).await?)
+        })
+        .await?;
+        let mut logs = Vec::new();
+        if args.logs {
+            let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+                kube::Api::namespaced(cluster.client.clone(), &ns);
+            for run in runs.iter().filter(|r| r.kind == "Pod") {
+                let text = pods
+                    .logs(&run.name, &Default::default())
+                    .await
+                    .unwrap_or_default();
+                logs.push((run.name.clone(), text));
+            }
+        }
+        Ok((rel, runs, logs))
+    })?;
+    print_release(&rel, OutputFormat::Table, true)?;
+    for run in &runs {
+        println!("TEST SUITE:     {}", run.name);
+        println!("Last Started:   {}", run.started);
+        println!("Last Completed: {}", run.completed);
+        println!("Phase:          {}", run.phase);
+    }
+    for (name, text) in logs {
+        println!("POD LOGS: {name}\n{text}");
+    }
+    if let Some(failed) = runs.iter().find(|r| r.phase != "Succeeded") {
+        return Err(format!(
+            "{} failed: {}",
+            failed.name,
+            failed.error.clone().unwrap_or_default()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 pub fn recover(args: &RecoverArgs, global: &GlobalArgs) -> CliResult {

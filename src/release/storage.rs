@@ -18,6 +18,131 @@ const SYSTEM_LABELS: [&str; 6] = [
     "modifiedAt",
 ];
 
+/// Largest piece of an encoded record one Secret carries. Records that fit are stored in
+/// Helm's exact single-Secret format; larger ones (Helm fails on them: the API server's
+/// 1 MiB object limit) are split: the first piece in the release Secret, annotated
+/// `pack.dev/release-chunks: N`, the others in Secrets `<key>.c1` … `<key>.c<N-1>` of type
+/// `pack.dev/release-chunk.v1` without `owner=helm` (so `helm list` does not see them).
+pub const CHUNK_BYTES: usize = 700 * 1024;
+const CHUNKS_ANNOTATION: &str = "pack.dev/release-chunks";
+
+fn chunk_name(key: &str, i: usize) -> String {
+    format!("{key}.c{i}")
+}
+
+fn pieces(text: &str) -> Vec<&str> {
+    // Base64 is ASCII: any byte offset is a character boundary.
+    text.as_bytes()
+        .chunks(CHUNK_BYTES)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect()
+}
+
+async fn write_chunks(api: &Api<Secret>, key: &str, rest: &[&str]) -> Result<(), kube::Error> {
+    for (i, piece) in rest.iter().enumerate() {
+        let name = chunk_name(key, i + 1);
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                labels: Some(BTreeMap::from([(
+                    "pack.dev/release-chunk-of".into(),
+                    "true".into(),
+                )])),
+                ..ObjectMeta::default()
+            },
+            type_: Some("pack.dev/release-chunk.v1".into()),
+            data: Some(BTreeMap::from([(
+                "release".into(),
+                ByteString(piece.as_bytes().to_vec()),
+            )])),
+            ..Secret::default()
+        };
+        match api.create(&PostParams::default(), &secret).await {
+            Err(kube::Error::Api(s)) if s.code == 409 => {
+                api.replace(&name, &PostParams::default(), &secret).await?;
+            }
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes pieces from `from` on (an earlier, larger version's, or all of a deleted record's).
+async fn drop_chunks(api: &Api<Secret>, key: &str, from: usize) {
+    let mut i = from;
+    while api
+        .delete(&chunk_name(key, i), &DeleteParams::default())
+        .await
+        .is_ok()
+    {
+        i += 1;
+    }
+}
+
+async fn read_chunks(
+    api: &Api<Secret>,
+    secret: &Secret,
+    first: &str,
+) -> Result<String, kube::Error> {
+    let count: usize = secret
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(CHUNKS_ANNOTATION))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let key = secret.metadata.name.clone().unwrap_or_default();
+    let mut text = first.to_string();
+    for i in 1..count {
+        let piece = api.get(&chunk_name(&key, i)).await?;
+        if let Some(data) = piece.data.as_ref().and_then(|d| d.get("release")) {
+            text.push_str(&String::from_utf8_lossy(&data.0));
+        }
+    }
+    Ok(text)
+}
+
+/// The release Secret (first piece), after writing the other pieces when there are any.
+async fn release_secret(
+    api: &Api<Secret>,
+    rel: &Release,
+    meta: ObjectMeta,
+    text: &str,
+) -> Result<Secret, kube::Error> {
+    let parts = pieces(text);
+    let mut meta = meta;
+    if parts.len() > 1 {
+        write_chunks(api, &rel.key(), &parts[1..]).await?;
+        drop_chunks(api, &rel.key(), parts.len()).await;
+        meta.annotations = Some(BTreeMap::from([(
+            CHUNKS_ANNOTATION.into(),
+            parts.len().to_string(),
+        )]));
+        // helm could not decode the first piece alone: it does not list this release.
+        if let Some(labels) = meta.labels.as_mut() {
+            labels.insert("owner".into(), "pack".into());
+        }
+    }
+    Ok(Secret {
+        metadata: meta,
+        type_: Some("helm.sh/release.v1".into()),
+        data: Some(BTreeMap::from([(
+            "release".into(),
+            ByteString(
+                parts
+                    .first()
+                    .copied()
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec(),
+            ),
+        )])),
+        ..Secret::default()
+    })
+}
+
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -119,7 +244,18 @@ impl Storage {
                     let Some(data) = s.data.as_ref().and_then(|d| d.get("release")) else {
                         continue;
                     };
-                    let text = String::from_utf8_lossy(&data.0);
+                    let first = String::from_utf8_lossy(&data.0).into_owned();
+                    let text = if s
+                        .metadata
+                        .annotations
+                        .as_ref()
+                        .is_some_and(|a| a.contains_key(CHUNKS_ANNOTATION))
+                    {
+                        let ns = s.metadata.namespace.clone().unwrap_or_default();
+                        read_chunks(&Api::namespaced(client.clone(), &ns), &s, &first).await?
+                    } else {
+                        first
+                    };
                     out.push(decode(&name, &text, s.metadata.labels.as_ref())?);
                 }
             }
@@ -141,6 +277,7 @@ impl Storage {
                 let want: Vec<(&str, &str)> = selector
                     .split(',')
                     .filter_map(|t| t.split_once('='))
+                    .filter(|(k, _)| *k != "owner")
                     .collect();
                 for ((ns, _), rel) in map.iter() {
                     if namespace.is_some_and(|n| n != ns) {
@@ -149,7 +286,6 @@ impl Storage {
                     let ok = want.iter().all(|(k, v)| match *k {
                         "name" => rel.name == *v,
                         "status" => rel.info.status == *v,
-                        "owner" => *v == "helm",
                         _ => rel.labels.get(*k).is_some_and(|l| l == v),
                     });
                     if ok {
@@ -166,13 +302,16 @@ impl Storage {
 
     /// Every revision of a release, oldest first.
     pub async fn history(&self, namespace: &str, name: &str) -> Result<Vec<Release>, StorageError> {
-        self.query(Some(namespace), &format!("name={name},owner=helm"))
-            .await
+        self.query(
+            Some(namespace),
+            &format!("name={name},owner in (helm,pack)"),
+        )
+        .await
     }
 
     /// Every revision of every release (one namespace, or all with `None`).
     pub async fn all(&self, namespace: Option<&str>) -> Result<Vec<Release>, StorageError> {
-        self.query(namespace, "owner=helm").await
+        self.query(namespace, "owner in (helm,pack)").await
     }
 
     /// Stores a new revision; fails with [`StorageError::Exists`] when it is taken.
@@ -187,15 +326,7 @@ impl Storage {
         let result = match self {
             Storage::Secrets(client) => {
                 let api: Api<Secret> = Api::namespaced(client.clone(), &rel.namespace);
-                let secret = Secret {
-                    metadata: meta,
-                    type_: Some("helm.sh/release.v1".into()),
-                    data: Some(BTreeMap::from([(
-                        "release".into(),
-                        ByteString(text.into_bytes()),
-                    )])),
-                    ..Secret::default()
-                };
+                let secret = release_secret(&api, rel, meta, &text).await?;
                 api.create(&PostParams::default(), &secret)
                     .await
                     .map(|_| ())
@@ -237,15 +368,7 @@ impl Storage {
         match self {
             Storage::Secrets(client) => {
                 let api: Api<Secret> = Api::namespaced(client.clone(), &rel.namespace);
-                let secret = Secret {
-                    metadata: meta,
-                    type_: Some("helm.sh/release.v1".into()),
-                    data: Some(BTreeMap::from([(
-                        "release".into(),
-                        ByteString(text.into_bytes()),
-                    )])),
-                    ..Secret::default()
-                };
+                let secret = release_secret(&api, rel, meta, &text).await?;
                 api.replace(&rel.key(), &PostParams::default(), &secret)
                     .await?;
             }
@@ -278,7 +401,9 @@ impl Storage {
         let result = match self {
             Storage::Secrets(client) => {
                 let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-                api.delete(&k, &DeleteParams::default()).await.map(|_| ())
+                let gone = api.delete(&k, &DeleteParams::default()).await.map(|_| ());
+                drop_chunks(&api, &k, 1).await;
+                gone
             }
             Storage::ConfigMaps(client) => {
                 let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
