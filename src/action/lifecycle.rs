@@ -63,6 +63,8 @@ pub struct ApplyOptions {
     /// `--rollback-on-failure` (`--atomic`): a failed install is uninstalled, a failed
     /// upgrade rolled back.
     pub rollback_on_failure: bool,
+    /// `--cleanup-on-fail`: a failed upgrade deletes the objects it created.
+    pub cleanup_on_fail: bool,
     /// Hears each resource's change of state while waiting.
     pub report: fn(&str, &super::wait::State),
 }
@@ -81,6 +83,7 @@ impl Default for ApplyOptions {
             wait: false,
             wait_for_jobs: false,
             rollback_on_failure: false,
+            cleanup_on_fail: false,
             report: no_report,
         }
     }
@@ -990,6 +993,16 @@ pub async fn upgrade(
     .await;
     if let Err(e) = result {
         let err = fail(storage, rel, "Upgrade", e).await;
+        if req.apply.cleanup_on_fail {
+            // Objects this upgrade brought in (not in the deployed manifest) go again.
+            let old: Vec<_> = objects_of(&cur.manifest)
+                .iter()
+                .map(|o| identity(o, ns))
+                .collect();
+            for obj in objects.iter().filter(|o| !old.contains(&identity(o, ns))) {
+                let _ = cluster.delete(obj, ns).await;
+            }
+        }
         if req.apply.rollback_on_failure {
             let back = ApplyOptions {
                 rollback_on_failure: false,

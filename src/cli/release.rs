@@ -51,6 +51,9 @@ pub struct ApplyFlags {
     /// On failure, uninstall a new release or roll an upgrade back (implies --wait).
     #[arg(long, visible_alias = "atomic")]
     pub rollback_on_failure: bool,
+    /// When an upgrade fails, delete the objects it created.
+    #[arg(long)]
+    pub cleanup_on_fail: bool,
 }
 
 /// `--wait` strategies, with Helm 4's names.
@@ -65,15 +68,61 @@ pub enum WaitStrategy {
     HookOnly,
 }
 
+/// Resources seen while waiting, with their latest state (for the live display).
+static WAITING: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+/// Lines the live display drew last time (to redraw over them).
+static DRAWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn report(name: &str, state: &crate::action::wait::State) {
     use crate::action::wait::State;
-    use std::io::Write as _;
-    let line = match state {
-        State::Current => format!("ready: {name}"),
-        State::InProgress(why) => format!("waiting: {name}: {why}"),
-        State::Failed(why) => format!("failed: {name}: {why}"),
+    use std::io::{IsTerminal as _, Write as _};
+    let mut err = std::io::stderr().lock();
+    if !err.is_terminal() {
+        // Plain log lines for logs and CI.
+        let _ = match state {
+            State::Current => writeln!(err, "ready: {name}"),
+            State::InProgress(why) => writeln!(err, "waiting: {name}: {why}"),
+            State::Failed(why) => writeln!(err, "failed: {name}: {why}"),
+        };
+        return;
+    }
+    let text = match state {
+        State::Current => "ready".to_string(),
+        State::InProgress(why) => format!("waiting: {why}"),
+        State::Failed(why) => format!("failed: {why}"),
     };
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let mut rows = WAITING.lock().unwrap_or_else(|p| p.into_inner());
+    match rows.iter_mut().find(|(n, _)| n == name) {
+        Some(row) => row.1 = text,
+        None => rows.push((name.to_string(), text)),
+    }
+    // Redraw: one line per resource, then a bar for the release.
+    let drawn = DRAWN.load(std::sync::atomic::Ordering::Relaxed);
+    if drawn > 0 {
+        let _ = write!(err, "\x1b[{drawn}A");
+    }
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (n, t) in rows.iter() {
+        let color = if t == "ready" {
+            "32"
+        } else if t.starts_with("failed") {
+            "31"
+        } else {
+            "33"
+        };
+        let _ = writeln!(err, "\x1b[2K  {n:<width$}  \x1b[{color}m{t}\x1b[0m");
+    }
+    let ready = rows.iter().filter(|(_, t)| t == "ready").count();
+    let total = rows.len().max(1);
+    let filled = ready * 30 / total;
+    let _ = writeln!(
+        err,
+        "\x1b[2K  [{}{}] {ready}/{} ready",
+        "#".repeat(filled),
+        "-".repeat(30 - filled),
+        rows.len()
+    );
+    DRAWN.store(rows.len() + 1, std::sync::atomic::Ordering::Relaxed);
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -127,6 +176,7 @@ impl From<&ApplyFlags> for ApplyOptions {
                 || matches!(f.wait, Some(WaitStrategy::Watcher | WaitStrategy::Legacy)),
             wait_for_jobs: f.wait_for_jobs,
             rollback_on_failure: f.rollback_on_failure,
+            cleanup_on_fail: f.cleanup_on_fail,
             report,
         }
     }
