@@ -641,7 +641,8 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
     Ok(())
 }
 
-pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
+/// The upgrade an `upgrade` command line asks for (also what `diff upgrade` previews).
+fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> UpgradeRequest {
     let reuse = if args.reuse_values {
         ValueReuse::Reuse
     } else if args.reset_values {
@@ -651,7 +652,7 @@ pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
     } else {
         ValueReuse::Default
     };
-    let req = UpgradeRequest {
+    UpgradeRequest {
         template: template_request(&args.name, args.chart.clone(), global, &args.values),
         reuse,
         install: args.install,
@@ -660,7 +661,11 @@ pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
         history_max: args.history_max,
         skip_crds: args.skip_crds,
         apply: ApplyOptions::from(&args.apply),
-    };
+    }
+}
+
+pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
+    let req = upgrade_request(args, global);
     let ns = global.namespace().to_string();
     let rel = with_cluster(global, async |cluster, storage| {
         locked(cluster, &ns, &args.name, async || {
@@ -690,20 +695,7 @@ pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
             })?
         }
         DiffWhat::Upgrade(a) => {
-            let req = UpgradeRequest {
-                template: template_request(&a.name, a.chart.clone(), global, &a.values),
-                reuse: if a.reuse_values {
-                    ValueReuse::Reuse
-                } else if a.reset_values {
-                    ValueReuse::Reset
-                } else if a.reset_then_reuse_values {
-                    ValueReuse::ResetThenReuse
-                } else {
-                    ValueReuse::Default
-                },
-                apply: ApplyOptions::from(&a.apply),
-                ..UpgradeRequest::default()
-            };
+            let req = upgrade_request(a, global);
             with_cluster(global, async |cluster, storage| {
                 Ok(diff::upgrade(
                     cluster,
