@@ -107,15 +107,6 @@ pub fn lint(path: &Path, values: &ValueOptions, strict: bool) -> Vec<Finding> {
                     manifest_rules(m, &chart, &mut findings);
                 }
             }
-            Err(TemplateError::Render(crate::render::RenderFailure::Unsupported { .. })) => {
-                add(
-                    &mut findings,
-                    Severity::Info,
-                    "templates/",
-                    "Go templates are not rendered by pack yet: templates were not checked".into(),
-                );
-                break;
-            }
             Err(e) => {
                 let location = match &e {
                     TemplateError::Render(_) | TemplateError::Manifest(_) => {

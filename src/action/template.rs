@@ -87,12 +87,52 @@ pub fn render_chart(
     render_loaded(chart::load(&req.chart)?, req, stdin)
 }
 
+/// A chart rendered to files, before they are split into manifests.
+#[derive(Debug)]
+pub struct RenderedChart {
+    /// The chart, its dependencies processed.
+    pub chart: chart::Chart,
+    /// Every rendered file and the root's NOTES.txt.
+    pub rendered: render::Rendered,
+    /// What Helm would print as warnings.
+    pub warnings: Vec<String>,
+    /// The user-supplied values.
+    pub config: crate::value::Map,
+}
+
 /// [`render_chart`] for a chart already in memory (`req.chart` is not read).
 pub fn render_loaded(
-    mut chart: chart::Chart,
+    chart: chart::Chart,
     req: &TemplateRequest,
     stdin: &mut dyn Read,
 ) -> Result<TemplateResult, TemplateError> {
+    let RenderedChart {
+        chart,
+        rendered,
+        warnings,
+        config,
+    } = render_files(chart, req, stdin)?;
+    let (mut manifests, mut hooks) = manifest::split(&rendered.files)?;
+    manifest::sort_install_order(&mut manifests);
+    manifest::sort_install_order(&mut hooks);
+    let mut crds = Vec::new();
+    collect_crds(&chart, chart.name(), &mut crds);
+    Ok(TemplateResult {
+        manifests,
+        hooks,
+        crds,
+        notes: rendered.notes,
+        warnings,
+        config,
+    })
+}
+
+/// Loads values and renders a chart in memory to files (`req.chart` is not read).
+pub fn render_files(
+    mut chart: chart::Chart,
+    req: &TemplateRequest,
+    stdin: &mut dyn Read,
+) -> Result<RenderedChart, TemplateError> {
     if chart.metadata.is_library() {
         return Err(TemplateError::Library(chart.name().to_owned()));
     }
@@ -120,20 +160,13 @@ pub fn render_loaded(
         &caps,
         &RenderOptions { strict: req.strict },
     )?;
-    let (mut manifests, mut hooks) = manifest::split(&rendered.files)?;
-    manifest::sort_install_order(&mut manifests);
-    manifest::sort_install_order(&mut hooks);
-    let mut crds = Vec::new();
-    collect_crds(&chart, chart.name(), &mut crds);
     let mut warnings: Vec<String> = computed.warnings.iter().map(ToString::to_string).collect();
     if chart.metadata.deprecated {
         warnings.push(format!("This chart is deprecated: {}", chart.name()));
     }
-    Ok(TemplateResult {
-        manifests,
-        hooks,
-        crds,
-        notes: rendered.notes,
+    Ok(RenderedChart {
+        chart,
+        rendered,
         warnings,
         config: user.values,
     })

@@ -250,7 +250,7 @@ fn select(docs: Vec<Manifest>, patterns: &[String], chart: &str) -> CliResult<Ve
                 .source
                 .split_once('/')
                 .map_or(d.source.as_str(), |(_, r)| r);
-            if crate::render::native::objects::glob_match(pattern, rel) {
+            if crate::render::files::glob_match(pattern, rel) {
                 picked.push(d.clone());
             }
         }

@@ -53,6 +53,10 @@ pub fn js(args: &[Value]) -> FuncResult {
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            // Go keeps printable non-ASCII runes and escapes the rest (U+2028…).
+            c if !c.is_ascii() && !super::format::go_is_print(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
             c => out.push(c),
         }
     }

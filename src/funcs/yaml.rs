@@ -37,7 +37,7 @@ fn parse(name: &str, args: &[Value], flavor: Flavor) -> Result<Value, String> {
         Value::Null => String::new(),
         other => other.to_string(),
     };
-    yaml::from_str(&text, flavor).map_err(|e| e.to_string())
+    yaml::from_str_first(&text, flavor).map_err(|e| e.to_string())
 }
 
 /// Helm's `fromYaml`: a map, or `{Error: message}` when the text is not a YAML mapping.

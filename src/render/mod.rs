@@ -1,7 +1,9 @@
-//! Rendering a chart tree to files: each chart by its own engine (native minijinja now;
-//! Helm's Go templates later), with Helm's objects, over values already computed.
+//! Rendering a chart tree to files: each chart by its own engine (native minijinja, or Go
+//! templates for Helm charts), with Helm's objects, over values already computed.
 
 pub mod context;
+pub mod files;
+pub mod gotmpl;
 pub mod native;
 
 pub use context::ReleaseInfo;
@@ -248,16 +250,6 @@ pub enum RenderFailure {
     /// A template failed.
     #[error(transparent)]
     Template(#[from] Box<RenderError>),
-    /// A chart of a kind this build cannot render yet.
-    #[error(
-        "chart {chart} uses Go templates (apiVersion {api_version}); pack renders native charts (apiVersion pack/v1) only so far"
-    )]
-    Unsupported {
-        /// The chart's path.
-        chart: String,
-        /// Its apiVersion.
-        api_version: String,
-    },
 }
 
 /// Lists the charts of a processed tree with their values and paths, root first.
@@ -300,16 +292,17 @@ pub fn render(
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderFailure> {
     let all = charts(root, values);
-    if let Some(helm) = all
-        .iter()
-        .find(|c| c.chart.engine() == Engine::Helm && !c.chart.templates.is_empty())
-    {
-        return Err(RenderFailure::Unsupported {
-            chart: helm.prefix.clone(),
-            api_version: helm.chart.metadata.api_version.clone(),
-        });
+    let (native_charts, helm_charts): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|c| c.chart.engine() != Engine::Helm);
+    let mut files = if native_charts.is_empty() {
+        Vec::new()
+    } else {
+        native::render(&native_charts, release, caps, opts)?
+    };
+    if !helm_charts.is_empty() {
+        files.extend(gotmpl::render(&helm_charts, release, caps, opts)?);
     }
-    let files = native::render(&all, release, caps, opts)?;
     let notes_path = format!("{}/templates/NOTES.txt", root.name());
     let mut rendered = Rendered::default();
     for f in files {

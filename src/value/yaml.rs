@@ -88,6 +88,19 @@ pub fn from_str(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
     Ok(v)
 }
 
+/// Reads the first document of a stream and ignores the rest, as Go's YAML readers
+/// (`yaml.Unmarshal`, so Helm's `fromYaml`) do.
+pub fn from_str_first(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+    match from_str(src, flavor) {
+        Err(e) if e.message.contains("multiple YAML documents") => {
+            let docs: Vec<Value> =
+                serde_saphyr::from_multiple_with_options(src, options(flavor)).map_err(|_| e)?;
+            Ok(docs.into_iter().next().unwrap_or(Value::Null))
+        }
+        other => other,
+    }
+}
+
 /// Reads a stream of `---`-separated documents; empty documents are dropped.
 pub fn from_str_multi(src: &str, flavor: Flavor) -> Result<Vec<Value>, YamlError> {
     if is_blank(src) {

@@ -386,7 +386,7 @@ pub fn render(
         base.insert(MjValue::from("Capabilities"), caps_v.clone());
         base.insert(
             MjValue::from("Files"),
-            MjValue::from_object(objects::Files::new(&cr.chart.files)),
+            MjValue::from_object(crate::render::files::Files::new(&cr.chart.files)),
         );
         let mut subcharts = MjMap::new();
         for sub in &cr.chart.dependencies {

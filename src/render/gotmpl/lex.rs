@@ -1,0 +1,681 @@
+//! The lexer of Go's `text/template`: text, `{{`/`}}` with `-` trim markers, comments and
+//! the tokens inside actions, with Go's error messages.
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Plain text outside actions.
+    Text,
+    /// `{{` (the trim marker is already applied to the text before it).
+    LeftDelim,
+    /// `}}`.
+    RightDelim,
+    /// `{{/* … */}}`.
+    Comment,
+    /// Run of spaces inside an action.
+    Space,
+    /// `|`.
+    Pipe,
+    /// `(`.
+    LeftParen,
+    /// `)`.
+    RightParen,
+    /// `:=`.
+    Declare,
+    /// `=`.
+    Assign,
+    /// Any other printable ASCII character, such as `,`.
+    Char,
+    /// `.name`.
+    Field,
+    /// `$` or `$name`.
+    Variable,
+    /// A function name.
+    Identifier,
+    /// `.` alone.
+    Dot,
+    /// A number.
+    Number,
+    /// `"…"`.
+    String,
+    /// `` `…` ``.
+    RawString,
+    /// `'x'`.
+    CharConstant,
+    /// `true`/`false`.
+    Bool,
+    /// `nil`.
+    Nil,
+    /// A complex number such as `1+2i`.
+    Complex,
+    /// Keywords.
+    Block,
+    /// `break`.
+    Break,
+    /// `continue`.
+    Continue,
+    /// `define`.
+    Define,
+    /// `else`.
+    Else,
+    /// `end`.
+    End,
+    /// `if`.
+    If,
+    /// `range`.
+    Range,
+    /// `template`.
+    Template,
+    /// `with`.
+    With,
+    /// End of input.
+    Eof,
+    /// A lexing error; the token's text is the message.
+    Error,
+}
+
+/// One token: its kind, text, byte offset and line.
+#[derive(Clone, Debug)]
+pub struct Token {
+    /// What it is.
+    pub kind: Kind,
+    /// Its text (for `Error`, the message).
+    pub text: String,
+    /// Byte offset in the template source.
+    pub pos: usize,
+    /// 1-based line where it starts.
+    pub line: usize,
+}
+
+impl Token {
+    /// How Go's parser names the token in "unexpected …" messages.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            Kind::Eof => "EOF".into(),
+            Kind::Error => self.text.clone(),
+            Kind::Text | Kind::Comment => format!("{:?}", self.text),
+            k if is_keyword(k) => format!("<{}>", self.text),
+            _ => {
+                if self.text.chars().count() > 10 {
+                    let short: String = self.text.chars().take(10).collect();
+                    format!("{short:?}...")
+                } else {
+                    format!("{:?}", self.text)
+                }
+            }
+        }
+    }
+}
+
+fn is_keyword(k: Kind) -> bool {
+    matches!(
+        k,
+        Kind::Block
+            | Kind::Break
+            | Kind::Continue
+            | Kind::Define
+            | Kind::Else
+            | Kind::End
+            | Kind::If
+            | Kind::Range
+            | Kind::Template
+            | Kind::With
+            | Kind::Nil
+            | Kind::Dot
+    )
+}
+
+const LEFT: &str = "{{";
+const RIGHT: &str = "}}";
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn is_alnum(c: char) -> bool {
+    c == '_' || c.is_alphabetic() || c.is_numeric()
+}
+
+fn has_left_trim(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 2 && b[0] == b'-' && is_space(b[1])
+}
+
+fn has_right_trim(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 2 && is_space(b[0]) && b[1] == b'-'
+}
+
+struct Lexer<'a> {
+    input: &'a str,
+    start: usize,
+    pos: usize,
+    start_line: usize,
+    paren_depth: i32,
+    out: Vec<Token>,
+}
+
+/// Splits a template into tokens; the last token is `Eof` or `Error`.
+pub fn lex(input: &str) -> Vec<Token> {
+    let mut l = Lexer {
+        input,
+        start: 0,
+        pos: 0,
+        start_line: 1,
+        paren_depth: 0,
+        out: Vec::new(),
+    };
+    l.run();
+    l.out
+}
+
+enum State {
+    Text,
+    LeftDelim,
+    InsideAction,
+    Done,
+}
+
+impl Lexer<'_> {
+    fn rest(&self) -> &str {
+        &self.input[self.pos..]
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn next(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    fn backup(&mut self, c: Option<char>) {
+        if let Some(c) = c {
+            self.pos -= c.len_utf8();
+        }
+    }
+
+    fn emit(&mut self, kind: Kind) {
+        self.out.push(Token {
+            kind,
+            text: self.input[self.start..self.pos].to_owned(),
+            pos: self.start,
+            line: self.start_line,
+        });
+        self.ignore();
+    }
+
+    fn ignore(&mut self) {
+        self.start_line += self.input[self.start..self.pos].matches('\n').count();
+        self.start = self.pos;
+    }
+
+    fn error(&mut self, msg: String) -> State {
+        self.out.push(Token {
+            kind: Kind::Error,
+            text: msg,
+            pos: self.start,
+            line: self.start_line,
+        });
+        State::Done
+    }
+
+    fn run(&mut self) {
+        let mut state = State::Text;
+        loop {
+            state = match state {
+                State::Text => self.lex_text(),
+                State::LeftDelim => self.lex_left_delim(),
+                State::InsideAction => self.lex_inside_action(),
+                State::Done => return,
+            };
+        }
+    }
+
+    fn lex_text(&mut self) -> State {
+        if let Some(x) = self.rest().find(LEFT) {
+            let delim_at = self.pos + x;
+            let mut text_end = delim_at;
+            if has_left_trim(&self.input[delim_at + LEFT.len()..]) {
+                let text = &self.input[self.start..delim_at];
+                text_end = self.start + text.trim_end_matches([' ', '\t', '\r', '\n']).len();
+            }
+            if text_end > self.start {
+                self.pos = text_end;
+                self.emit(Kind::Text);
+            }
+            self.pos = delim_at;
+            self.ignore();
+            return State::LeftDelim;
+        }
+        self.pos = self.input.len();
+        if self.pos > self.start {
+            self.emit(Kind::Text);
+        }
+        self.out.push(Token {
+            kind: Kind::Eof,
+            text: String::new(),
+            pos: self.pos,
+            line: self.start_line,
+        });
+        State::Done
+    }
+
+    fn at_right_delim(&self) -> (bool, bool) {
+        let r = self.rest();
+        if has_right_trim(r) && r[2..].starts_with(RIGHT) {
+            return (true, true);
+        }
+        (r.starts_with(RIGHT), false)
+    }
+
+    fn lex_left_delim(&mut self) -> State {
+        self.pos += LEFT.len();
+        let trim = has_left_trim(self.rest());
+        let after = if trim { 2 } else { 0 };
+        if self.rest()[after..].starts_with("/*") {
+            self.pos += after;
+            self.ignore();
+            return self.lex_comment();
+        }
+        self.emit(Kind::LeftDelim);
+        self.pos += after;
+        self.ignore();
+        self.paren_depth = 0;
+        State::InsideAction
+    }
+
+    fn lex_comment(&mut self) -> State {
+        self.pos += 2;
+        let Some(x) = self.rest().find("*/") else {
+            return self.error("unclosed comment".into());
+        };
+        self.pos += x + 2;
+        let (delim, trim) = self.at_right_delim();
+        if !delim {
+            return self.error("comment ends before closing delimiter".into());
+        }
+        self.emit(Kind::Comment);
+        if trim {
+            self.pos += 2;
+        }
+        self.pos += RIGHT.len();
+        if trim {
+            self.pos += self.rest().len()
+                - self
+                    .rest()
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .len();
+        }
+        self.ignore();
+        State::Text
+    }
+
+    fn lex_right_delim(&mut self) -> State {
+        let (_, trim) = self.at_right_delim();
+        if trim {
+            self.pos += 2;
+            self.ignore();
+        }
+        self.pos += RIGHT.len();
+        self.emit(Kind::RightDelim);
+        if trim {
+            self.pos += self.rest().len()
+                - self
+                    .rest()
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .len();
+            self.ignore();
+        }
+        State::Text
+    }
+
+    fn lex_inside_action(&mut self) -> State {
+        let (delim, _) = self.at_right_delim();
+        if delim {
+            if self.paren_depth == 0 {
+                return self.lex_right_delim();
+            }
+            return self.error("unclosed left paren".into());
+        }
+        let Some(r) = self.next() else {
+            return self.error("unclosed action".into());
+        };
+        match r {
+            ' ' | '\t' | '\r' | '\n' => {
+                self.backup(Some(r));
+                return self.lex_space();
+            }
+            '=' => self.emit(Kind::Assign),
+            ':' => {
+                if self.next() != Some('=') {
+                    return self.error("expected :=".into());
+                }
+                self.emit(Kind::Declare);
+            }
+            '|' => self.emit(Kind::Pipe),
+            '"' => return self.lex_quote(),
+            '`' => return self.lex_raw_quote(),
+            '$' => return self.lex_variable(),
+            '\'' => return self.lex_char(),
+            '.' => {
+                if let Some(c) = self.peek()
+                    && !c.is_ascii_digit()
+                {
+                    return self.lex_field_or_variable(Kind::Field);
+                }
+                self.backup(Some(r));
+                return self.lex_number();
+            }
+            '+' | '-' | '0'..='9' => {
+                self.backup(Some(r));
+                return self.lex_number();
+            }
+            c if is_alnum(c) => {
+                self.backup(Some(r));
+                return self.lex_identifier();
+            }
+            '(' => {
+                self.emit(Kind::LeftParen);
+                self.paren_depth += 1;
+            }
+            ')' => {
+                self.paren_depth -= 1;
+                if self.paren_depth < 0 {
+                    return self.error("unexpected right paren".into());
+                }
+                self.emit(Kind::RightParen);
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => self.emit(Kind::Char),
+            c => {
+                return self.error(format!(
+                    "unrecognized character in action: {}",
+                    go_unicode(c)
+                ));
+            }
+        }
+        State::InsideAction
+    }
+
+    fn lex_space(&mut self) -> State {
+        let mut n = 0;
+        while let Some(c) = self.peek() {
+            if !is_space(c as u8) || !c.is_ascii() {
+                break;
+            }
+            self.next();
+            n += 1;
+        }
+        let before = &self.input[self.pos - 1..];
+        if has_right_trim(before) && before[2..].starts_with(RIGHT) {
+            let c = self.input[..self.pos].chars().next_back();
+            self.backup(c);
+            if n == 1 {
+                return State::InsideAction;
+            }
+        }
+        self.emit(Kind::Space);
+        State::InsideAction
+    }
+
+    fn at_terminator(&self) -> bool {
+        match self.peek() {
+            None => true,
+            Some(c) if c.is_ascii() && is_space(c as u8) => true,
+            Some('.' | ',' | '|' | ':' | ')' | '(') => true,
+            _ => self.rest().starts_with(RIGHT),
+        }
+    }
+
+    fn lex_identifier(&mut self) -> State {
+        let last = loop {
+            match self.next() {
+                Some(c) if is_alnum(c) => {}
+                other => {
+                    self.backup(other);
+                    break other;
+                }
+            }
+        };
+        if !self.at_terminator() {
+            let bad = last.map_or_else(String::new, go_unicode);
+            return self.error(format!("bad character {bad}"));
+        }
+        let word = &self.input[self.start..self.pos];
+        let kind = match word {
+            "block" => Kind::Block,
+            "break" => Kind::Break,
+            "continue" => Kind::Continue,
+            "define" => Kind::Define,
+            "else" => Kind::Else,
+            "end" => Kind::End,
+            "if" => Kind::If,
+            "range" => Kind::Range,
+            "nil" => Kind::Nil,
+            "template" => Kind::Template,
+            "with" => Kind::With,
+            "true" | "false" => Kind::Bool,
+            _ => Kind::Identifier,
+        };
+        self.emit(kind);
+        State::InsideAction
+    }
+
+    fn lex_variable(&mut self) -> State {
+        if self.at_terminator() {
+            self.emit(Kind::Variable);
+            return State::InsideAction;
+        }
+        self.lex_field_or_variable(Kind::Variable)
+    }
+
+    fn lex_field_or_variable(&mut self, kind: Kind) -> State {
+        if self.at_terminator() {
+            self.emit(if kind == Kind::Variable {
+                Kind::Variable
+            } else {
+                Kind::Dot
+            });
+            return State::InsideAction;
+        }
+        let mut last;
+        loop {
+            last = self.next();
+            match last {
+                Some(c) if is_alnum(c) => {}
+                other => {
+                    self.backup(other);
+                    break;
+                }
+            }
+        }
+        if !self.at_terminator() {
+            let bad = last.map_or_else(String::new, go_unicode);
+            return self.error(format!("bad character {bad}"));
+        }
+        self.emit(kind);
+        State::InsideAction
+    }
+
+    fn lex_char(&mut self) -> State {
+        loop {
+            match self.next() {
+                Some('\\') => {
+                    let c = self.next();
+                    if c.is_some() && c != Some('\n') {
+                        continue;
+                    }
+                    return self.error("unterminated character constant".into());
+                }
+                None | Some('\n') => return self.error("unterminated character constant".into()),
+                Some('\'') => break,
+                _ => {}
+            }
+        }
+        self.emit(Kind::CharConstant);
+        State::InsideAction
+    }
+
+    fn lex_quote(&mut self) -> State {
+        loop {
+            match self.next() {
+                Some('\\') => {
+                    let c = self.next();
+                    if c.is_some() && c != Some('\n') {
+                        continue;
+                    }
+                    return self.error("unterminated quoted string".into());
+                }
+                None | Some('\n') => return self.error("unterminated quoted string".into()),
+                Some('"') => break,
+                _ => {}
+            }
+        }
+        self.emit(Kind::String);
+        State::InsideAction
+    }
+
+    fn lex_raw_quote(&mut self) -> State {
+        loop {
+            match self.next() {
+                None => return self.error("unterminated raw quoted string".into()),
+                Some('`') => break,
+                _ => {}
+            }
+        }
+        self.emit(Kind::RawString);
+        State::InsideAction
+    }
+
+    fn accept(&mut self, valid: &str) -> bool {
+        if let Some(c) = self.peek()
+            && valid.contains(c)
+        {
+            self.next();
+            return true;
+        }
+        false
+    }
+
+    fn accept_run(&mut self, valid: &str) {
+        while self.accept(valid) {}
+    }
+
+    fn scan_number(&mut self) -> bool {
+        self.accept("+-");
+        let mut digits = "0123456789_";
+        if self.accept("0") {
+            if self.accept("xX") {
+                digits = "0123456789abcdefABCDEF_";
+            } else if self.accept("oO") {
+                digits = "01234567_";
+            } else if self.accept("bB") {
+                digits = "01_";
+            }
+        }
+        self.accept_run(digits);
+        if self.accept(".") {
+            self.accept_run(digits);
+        }
+        if digits.len() == 11 && self.accept("eE") {
+            self.accept("+-");
+            self.accept_run("0123456789_");
+        }
+        if digits.len() == 23 && self.accept("pP") {
+            self.accept("+-");
+            self.accept_run("0123456789_");
+        }
+        self.accept("i");
+        if let Some(c) = self.peek()
+            && is_alnum(c)
+        {
+            self.next();
+            return false;
+        }
+        true
+    }
+
+    fn lex_number(&mut self) -> State {
+        if !self.scan_number() {
+            let text = self.input[self.start..self.pos].to_owned();
+            return self.error(format!("bad number syntax: {text:?}"));
+        }
+        if matches!(self.peek(), Some('+' | '-')) {
+            if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
+                let text = self.input[self.start..self.pos].to_owned();
+                return self.error(format!("bad number syntax: {text:?}"));
+            }
+            self.emit(Kind::Complex);
+        } else {
+            self.emit(Kind::Number);
+        }
+        State::InsideAction
+    }
+}
+
+/// Go's `%#U` of a character: `U+0023 '#'`.
+pub fn go_unicode(c: char) -> String {
+    if crate::funcs::format::go_is_print(c) {
+        format!("U+{:04X} '{c}'", c as u32)
+    } else {
+        format!("U+{:04X}", c as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(Kind, String)> {
+        lex(s).into_iter().map(|t| (t.kind, t.text)).collect()
+    }
+
+    #[test]
+    fn trims_both_sides() {
+        let t = kinds("a  {{- .x -}}  b");
+        assert_eq!(t[0], (Kind::Text, "a".into()));
+        assert_eq!(t[1].0, Kind::LeftDelim);
+        assert_eq!(t[2], (Kind::Field, ".x".into()));
+        assert_eq!(t[3].0, Kind::RightDelim);
+        assert_eq!(t[4], (Kind::Text, "b".into()));
+    }
+
+    #[test]
+    fn negative_number_is_not_a_trim_marker() {
+        let t = kinds("{{-3}}");
+        assert_eq!(t[1], (Kind::Number, "-3".into()));
+    }
+
+    #[test]
+    fn comment_with_trim() {
+        let t = kinds("a \n{{- /* c */ -}}\n b");
+        assert_eq!(t[0], (Kind::Text, "a".into()));
+        assert_eq!(t[1].0, Kind::Comment);
+        assert_eq!(t[2], (Kind::Text, "b".into()));
+    }
+
+    #[test]
+    fn lines_are_counted() {
+        let t = lex("a\nb\n{{ .x\n }}\n{{ y }}");
+        let y = t.iter().find(|t| t.text == "y").map(|t| t.line);
+        assert_eq!(y, Some(5));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            lex("{{ \"abc }}").last().map(|t| t.text.clone()),
+            Some("unterminated quoted string".into())
+        );
+        assert_eq!(
+            lex("{{ .x ").last().map(|t| t.text.clone()),
+            Some("unclosed action".into())
+        );
+        assert_eq!(
+            lex("{{/* x").last().map(|t| t.text.clone()),
+            Some("unclosed comment".into())
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Values as Go templates see them: Go's "missing" (invalid) value apart from a nil
+//! interface, maps shared by reference (so `set` and `merge` change them in place, as in
+//! Go), and Helm's objects with methods (`Files`, `APIVersions`, `KubeVersion`).
+
+use crate::funcs::format::go_sprint_value;
+use crate::render::files::Files;
+use crate::value::{Map, Value};
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// A map shared by reference.
+pub type VMap = Rc<RefCell<IndexMap<String, V>>>;
+
+/// A value during execution.
+#[derive(Clone, Debug, Default)]
+pub enum V {
+    /// Go's invalid `reflect.Value`: a missing pipeline result; prints `<no value>`.
+    #[default]
+    Missing,
+    /// A nil interface: a null value or a missing map key; a field of it is an error.
+    Nil,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float64.
+    Float(f64),
+    /// A string.
+    Str(Rc<str>),
+    /// A byte slice (`Files.GetBytes`, the values of `.Files`).
+    Bytes(Rc<[u8]>),
+    /// A slice.
+    List(Rc<Vec<V>>),
+    /// A map.
+    Map(VMap),
+    /// One of Helm's objects.
+    Obj(Rc<Obj>),
+}
+
+/// Helm's objects with methods.
+#[derive(Debug)]
+pub enum Obj {
+    /// `.Files` (or the result of `.Files.Glob`).
+    Files(Files),
+    /// `.Capabilities.APIVersions` (`Has`).
+    ApiVersions(Vec<String>),
+    /// `.Capabilities.KubeVersion`: fields, printed as its version.
+    KubeVersion(IndexMap<String, V>, String),
+    /// A Go struct (`.Capabilities`, `.Capabilities.HelmVersion`): a missing field is an
+    /// error, unlike a map's missing key.
+    Struct(&'static str, IndexMap<String, V>),
+}
+
+impl V {
+    /// A string value.
+    pub fn str(s: &str) -> V {
+        V::Str(Rc::from(s))
+    }
+
+    /// A new shared map.
+    pub fn map(m: IndexMap<String, V>) -> V {
+        V::Map(Rc::new(RefCell::new(m)))
+    }
+
+    /// Go's `isTrue`: the truth of a value for `if`, `with`, `and`, `or`, `not`.
+    pub fn truth(&self) -> bool {
+        match self {
+            V::Missing | V::Nil => false,
+            V::Bool(b) => *b,
+            V::Int(i) => *i != 0,
+            V::Float(f) => *f != 0.0,
+            V::Str(s) => !s.is_empty(),
+            V::Bytes(b) => !b.is_empty(),
+            V::List(l) => !l.is_empty(),
+            V::Map(m) => !m.borrow().is_empty(),
+            V::Obj(o) => match &**o {
+                Obj::Files(f) => f.names().next().is_some(),
+                Obj::ApiVersions(v) => !v.is_empty(),
+                Obj::KubeVersion(..) | Obj::Struct(..) => true,
+            },
+        }
+    }
+
+    /// Missing and nil become one: what a pipeline stage hands on (Go unwraps interfaces
+    /// after each command, turning a nil interface into an invalid value).
+    pub fn settle(self) -> V {
+        match self {
+            V::Nil => V::Missing,
+            v => v,
+        }
+    }
+
+    /// Go's type name, for error messages (`interface {}` for a nil from a map).
+    pub fn go_type(&self) -> &'static str {
+        match self {
+            V::Missing => "<nil>",
+            V::Nil => "interface {}",
+            V::Bool(_) => "bool",
+            V::Int(_) => "int",
+            V::Float(_) => "float64",
+            V::Str(_) => "string",
+            V::Bytes(_) => "[]uint8",
+            V::List(_) => "[]interface {}",
+            V::Map(_) => "map[string]interface {}",
+            V::Obj(o) => match &**o {
+                Obj::Files(_) => "engine.files",
+                Obj::ApiVersions(_) => "common.VersionSet",
+                Obj::KubeVersion(..) => "*common.KubeVersion",
+                Obj::Struct(name, _) => name,
+            },
+        }
+    }
+
+    /// The value as plain data for the function library.
+    pub fn to_value(&self) -> Value {
+        match self {
+            V::Missing | V::Nil => Value::Null,
+            V::Bool(b) => Value::Bool(*b),
+            V::Int(i) => Value::Int(*i),
+            V::Float(f) => Value::Float(*f),
+            V::Str(s) => Value::String(s.to_string()),
+            V::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+            V::List(l) => Value::List(l.iter().map(V::to_value).collect()),
+            V::Map(m) => Value::Map(
+                m.borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_value()))
+                    .collect(),
+            ),
+            V::Obj(o) => match &**o {
+                Obj::Files(f) => {
+                    let mut m = Map::new();
+                    for n in f.names() {
+                        m.insert(n.to_owned(), Value::String(f.text(n)));
+                    }
+                    Value::Map(m)
+                }
+                Obj::ApiVersions(v) => {
+                    Value::List(v.iter().map(|s| Value::String(s.clone())).collect())
+                }
+                Obj::KubeVersion(fields, _) | Obj::Struct(_, fields) => Value::Map(
+                    fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.to_value()))
+                        .collect(),
+                ),
+            },
+        }
+    }
+
+    /// Plain data as a value (maps become new shared maps).
+    pub fn from_value(v: &Value) -> V {
+        match v {
+            Value::Null => V::Nil,
+            Value::Bool(b) => V::Bool(*b),
+            Value::Int(i) => V::Int(*i),
+            Value::Float(f) => V::Float(*f),
+            Value::String(s) => V::str(s),
+            Value::List(l) => V::List(Rc::new(l.iter().map(V::from_value).collect())),
+            Value::Map(m) => V::map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), V::from_value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Plain data moved in (no string copies for the top level).
+    pub fn from_owned(v: Value) -> V {
+        match v {
+            Value::String(s) => V::Str(Rc::from(s)),
+            Value::List(l) => V::List(Rc::new(l.into_iter().map(V::from_owned).collect())),
+            Value::Map(m) => V::map(m.into_iter().map(|(k, v)| (k, V::from_owned(v))).collect()),
+            other => V::from_value(&other),
+        }
+    }
+
+    /// What `{{ value }}` prints (before Helm removes `<no value>`).
+    pub fn print(&self, out: &mut String) {
+        match self {
+            V::Missing | V::Nil => out.push_str("<no value>"),
+            V::Str(s) => out.push_str(s),
+            V::Int(i) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{i}");
+            }
+            V::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            V::Bytes(b) => {
+                let items: Vec<String> = b.iter().map(u8::to_string).collect();
+                out.push('[');
+                out.push_str(&items.join(" "));
+                out.push(']');
+            }
+            V::Obj(o) if matches!(&**o, Obj::KubeVersion(..)) => {
+                if let Obj::KubeVersion(_, s) = &**o {
+                    out.push_str(s);
+                }
+            }
+            other => out.push_str(&go_sprint_value(&other.to_value())),
+        }
+    }
+}
