@@ -3,7 +3,7 @@
 
 Usage:
   benches/whole_process.py [--runs N] [--warmup N] NAME PACK_CMD HELM_CMD [NAME PACK_CMD HELM_CMD ...]
-  benches/whole_process.py --preset startup|template|release
+  benches/whole_process.py --preset startup|template|release|corpus
 
 A command may be several commands joined by " ;; " (run one after the other, timed
 together): the release preset times `install` + `uninstall` that way, against a
@@ -91,6 +91,25 @@ def presets(name):
              f"{pack} install p {ROOT / 'charts' / 'hello-world'} {k} ;; {pack} uninstall p {k}",
              f"{helm} install h {helm_chart} {k} ;; {helm} uninstall h {k}"),
         ]
+    if name == "corpus":
+        # Every variant of the shared corpus with its exact helm arguments (index.tsv).
+        corpus = ROOT.parent / "shared" / "corpus"
+        if not corpus.is_dir():
+            sys.exit(f"{corpus} is missing (the shared corpus)")
+        work = Path(tempfile.mkdtemp(prefix="pack-bench-"))
+        for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+            os.environ[var] = str(work / "helm")
+        cases = []
+        for line in (corpus / "index.tsv").read_text().splitlines()[1:]:
+            cols = line.split("\t")
+            words = cols[-1].split()[2:]  # after "helm template"
+            args = " ".join(str(corpus / w) if w.startswith("charts/") else w for w in words)
+            chart_dir = corpus / "charts" / cols[0].split("__")[0]
+            rsa = any("genCA" in f.read_text(errors="replace") or "genSignedCert" in f.read_text(errors="replace")
+                      or "genPrivateKey" in f.read_text(errors="replace") or "genSelfSignedCert" in f.read_text(errors="replace")
+                      for f in chart_dir.rglob("templates/*") if f.is_file())
+            cases.append((cols[0] + (" [rsa]" if rsa else ""), f"{pack} template {args}", f"{helm} template {args}"))
+        return cases
     sys.exit(f"unknown preset {name}")
 
 
@@ -153,8 +172,17 @@ def main():
             parser.error("give cases as NAME PACK_CMD HELM_CMD triples, or --preset")
         cases = [tuple(args.cases[i : i + 3]) for i in range(0, len(args.cases), 3)]
     print(f"{args.runs} alternating runs per tool, {args.warmup} warm-up; median wall time")
+    ratios = []
     for name, pack_cmd, helm_cmd in cases:
-        run_case(name, pack_cmd, helm_cmd, args.runs, args.warmup)
+        p, h = run_case(name, pack_cmd, helm_cmd, args.runs, args.warmup)
+        ratios.append((name, h / p))
+    if len(ratios) > 1:
+        plain = [r for n, r in ratios if not n.endswith("[rsa]")]
+        rsa = [r for n, r in ratios if n.endswith("[rsa]")]
+        for label, rs in (("without RSA key generation", plain), ("with RSA key generation [rsa]", rsa)):
+            if rs:
+                print(f"{label}: {len(rs)} cases, helm/pack median {statistics.median(rs):.1f}x, "
+                      f"min {min(rs):.1f}x, max {max(rs):.1f}x")
 
 
 if __name__ == "__main__":

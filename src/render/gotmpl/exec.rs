@@ -155,6 +155,7 @@ pub struct Engine {
     included: RefCell<HashMap<String, usize>>,
     tpl_cache: RefCell<HashMap<String, Rc<TplParsed>>>,
     steps: Cell<u64>,
+    max_steps: u64,
     strict: bool,
 }
 
@@ -187,8 +188,15 @@ impl Engine {
             included: RefCell::default(),
             tpl_cache: RefCell::default(),
             steps: Cell::new(0),
+            max_steps: MAX_STEPS,
             strict,
         }
+    }
+
+    /// The same engine with another step budget.
+    pub fn with_max_steps(mut self, max_steps: u64) -> Engine {
+        self.max_steps = max_steps;
+        self
     }
 
     /// Executes the template `name` with `data` as `.` and `$`.
@@ -279,11 +287,14 @@ impl State<'_> {
     fn step(&self, pos: usize) -> R<()> {
         let n = self.eng.steps.get() + 1;
         self.eng.steps.set(n);
-        if n > MAX_STEPS {
+        if n > self.eng.max_steps {
             return Err(self.fail(
                 pos,
                 &"",
-                format!("template ran too long (over {MAX_STEPS} steps): runaway template?"),
+                format!(
+                    "template ran too long (over {} steps): runaway template?",
+                    self.eng.max_steps
+                ),
             ));
         }
         Ok(())

@@ -4,6 +4,8 @@
 pub mod exec;
 pub mod lex;
 pub mod parse;
+#[cfg(test)]
+mod tests;
 pub mod value;
 
 use super::context::{self, ReleaseInfo};
