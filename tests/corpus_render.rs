@@ -1,7 +1,8 @@
 //! Real Helm charts render byte-identical to `helm template`: every variant of the shared
 //! corpus (`../shared/corpus`: `index.tsv` and `expected_extra/INDEX.tsv`) is rendered by the
 //! pack binary with the variant's exact arguments and compared with Helm's output, lines
-//! Helm itself varies between runs (`.volatile`) masked.
+//! Helm itself varies between runs (`.volatile`) masked; warnings on stderr must be Helm's
+//! (`.stderr.txt`), or none.
 //!
 //! Its own test runner (`harness = false`): one result line per variant, a failing variant
 //! shows its first difference; `cargo test --test corpus_render -- NAME` runs matching
@@ -95,10 +96,22 @@ fn run(corpus: &Path, pack: &Path, v: &Variant) -> Result<(), String> {
         ));
     }
     let actual = String::from_utf8_lossy(&out.stdout);
-    match compare(&expected, &actual, &volatile) {
-        None => Ok(()),
-        Some(d) => Err(d),
+    if let Some(d) = compare(&expected, &actual, &volatile) {
+        return Err(d);
     }
+    // Helm's warnings (stderr) where it printed any, else none.
+    let want_err =
+        std::fs::read_to_string(corpus.join(v.dir).join(format!("{}.stderr.txt", v.name)))
+            .unwrap_or_default();
+    let got_err = String::from_utf8_lossy(&out.stderr);
+    if got_err.trim() != want_err.trim() {
+        return Err(format!(
+            "stderr differs:\n    helm: {:?}\n    pack: {:?}",
+            want_err.trim(),
+            got_err.trim()
+        ));
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

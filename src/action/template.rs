@@ -87,6 +87,19 @@ pub fn render_chart(
     render_loaded(chart::load(&req.chart)?, req, stdin)
 }
 
+/// A line as Helm 4 logs it to stderr (Go's slog text format): `level=WARN msg="…"`.
+pub fn log_line(level: &str, msg: &str) -> String {
+    let plain = !msg.is_empty()
+        && msg
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '=' && c != '\\');
+    if plain {
+        format!("level={level} msg={msg}")
+    } else {
+        format!("level={level} msg={}", crate::funcs::format::go_quote(msg))
+    }
+}
+
 /// A chart rendered to files, before they are split into manifests.
 #[derive(Debug)]
 pub struct RenderedChart {
@@ -152,17 +165,42 @@ pub fn render_files(
         let mut ignored = Vec::new();
         crate::values::coalesce::coalesce_tables(&mut user.values, base, &mut ignored);
     }
-    let computed = values::compute(&mut chart, &user, req.skip_schema_validation)?;
+    // Go templates parse on another core while values are computed.
+    let sources = render::gotmpl::sources(&chart);
+    let (computed, preparsed) = std::thread::scope(|s| {
+        let ahead = if sources.is_empty() {
+            None
+        } else {
+            std::thread::Builder::new()
+                .name("pack-preparse".into())
+                .stack_size(render::gotmpl::STACK_BYTES)
+                .spawn_scoped(s, || render::gotmpl::preparse(sources))
+                .ok()
+        };
+        let computed = values::compute(&mut chart, &user, req.skip_schema_validation);
+        let preparsed = ahead.and_then(|h| h.join().ok());
+        (computed, preparsed)
+    });
+    let computed = computed?;
     let rendered = render::render(
         &chart,
         &computed.values,
         &req.release,
         &caps,
-        &RenderOptions { strict: req.strict },
+        &RenderOptions {
+            strict: req.strict,
+            preparsed: preparsed.map(|p| std::sync::Arc::new(std::sync::Mutex::new(p))),
+            ..RenderOptions::default()
+        },
     )?;
-    let mut warnings: Vec<String> = computed.warnings.iter().map(ToString::to_string).collect();
+    // Helm's log lines: coalescing notes at INFO, a deprecated chart at WARN.
+    let mut warnings: Vec<String> = computed
+        .warnings
+        .iter()
+        .map(|w| log_line("INFO", &w.to_string()))
+        .collect();
     if chart.metadata.deprecated {
-        warnings.push(format!("This chart is deprecated: {}", chart.name()));
+        warnings.push(log_line("WARN", "this chart is deprecated"));
     }
     Ok(RenderedChart {
         chart,

@@ -94,7 +94,10 @@ fn computed(args: &ValuesArgs) -> CliResult {
     let computed = values_mod::compute(&mut chart, &user, args.skip_schema_validation)
         .context(format!("computing values of chart {}", chart.name()))?;
     for w in &computed.warnings {
-        anstream::eprintln!("warning: {w}");
+        anstream::eprintln!(
+            "{}",
+            crate::action::template::log_line("INFO", &w.to_string())
+        );
     }
     print!("{}", yaml::to_string(&Value::Map(computed.values)));
     Ok(())

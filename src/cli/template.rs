@@ -102,7 +102,7 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
         Err(e) => return Err(e.into()),
     };
     for w in &result.warnings {
-        anstream::eprintln!("walk.go: warning: {w}");
+        anstream::eprintln!("{w}");
     }
     let mut docs: Vec<Manifest> = result.manifests;
     if !args.no_hooks {

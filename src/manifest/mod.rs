@@ -122,46 +122,102 @@ fn locate(file: &str, template_line: usize, rendered_line: usize, text: &str) ->
 /// order), as Helm does: documents are separated by `---` at a line start; empty ones are
 /// dropped; a hook with an unknown event is dropped whole.
 pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), ManifestError> {
-    let mut manifests = Vec::new();
-    let mut hooks = Vec::new();
+    // Every document first, then parsed (on two cores when there is much to parse), then
+    // sorted into manifests and hooks in document order.
+    let mut docs: Vec<(&RenderedFile, usize, &str)> = Vec::new();
     for file in files {
         if file.content.trim().is_empty() {
             continue;
         }
         for (offset, doc) in documents(&file.content) {
-            let content = doc.trim();
-            if content.is_empty() {
-                continue;
-            }
-            let object = parse_document(content, file.native).map_err(|e| {
-                let doc_start_line = file.content[..offset].matches('\n').count();
-                let lead = doc.len() - doc.trim_start().len();
-                let lead_lines = doc[..lead].matches('\n').count();
-                let rendered_line = doc_start_line + lead_lines + e.line.unwrap_or(1) as usize;
-                let rendered_text = file
-                    .content
-                    .lines()
-                    .nth(rendered_line.saturating_sub(1))
-                    .unwrap_or("")
-                    .to_owned();
-                ManifestError {
-                    file: file.path.clone(),
-                    message: e.to_string(),
-                    template_line: template_line_for(&file.template_source, &rendered_text),
-                    rendered_line,
-                    rendered_text,
-                    rendered: file.content.clone(),
-                }
-            })?;
-            let m = manifest(&file.path, content, object);
-            match &m.hook {
-                Some(h) if h.events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) => {}
-                Some(_) => hooks.push(m),
-                None => manifests.push(m),
+            if !doc.trim().is_empty() {
+                docs.push((file, offset, doc));
             }
         }
     }
+    let parse = |&(file, offset, doc): &(&RenderedFile, usize, &str)| {
+        parse_document(doc.trim(), file.native).map_err(|e| document_error(file, offset, doc, &e))
+    };
+    let total: usize = docs.iter().map(|d| d.2.len()).sum();
+    let parsed: Vec<Result<Value, ManifestError>> = if total >= PARALLEL_BYTES && docs.len() > 1 {
+        parse_on_two_cores(&docs, &parse)
+    } else {
+        docs.iter().map(parse).collect()
+    };
+    let mut manifests = Vec::new();
+    let mut hooks = Vec::new();
+    for ((file, _, doc), object) in docs.iter().zip(parsed) {
+        let m = manifest(&file.path, doc.trim(), object?);
+        match &m.hook {
+            Some(h) if h.events.iter().any(|e| !HOOK_EVENTS.contains(&e.as_str())) => {}
+            Some(_) => hooks.push(m),
+            None => manifests.push(m),
+        }
+    }
     Ok((manifests, hooks))
+}
+
+/// Rendered output above which documents are parsed on two threads.
+const PARALLEL_BYTES: usize = 128 * 1024;
+
+/// Parses documents on this thread and one more, each taking the next unparsed document.
+fn parse_on_two_cores<T, F>(docs: &[T], parse: &F) -> Vec<Result<Value, ManifestError>>
+where
+    T: Sync,
+    F: Fn(&T) -> Result<Value, ManifestError> + Sync,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(doc) = docs.get(i) else {
+                return done;
+            };
+            done.push((i, parse(doc)));
+        }
+    };
+    let (mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let mine = work();
+        (mine, other.join().unwrap_or_default())
+    });
+    let mut slots: Vec<Option<Result<Value, ManifestError>>> =
+        (0..docs.len()).map(|_| None).collect();
+    for (i, r) in mine.into_iter().chain(theirs) {
+        slots[i] = Some(r);
+    }
+    slots
+        .into_iter()
+        .map(|r| r.unwrap_or(Ok(Value::Null)))
+        .collect()
+}
+
+fn document_error(
+    file: &RenderedFile,
+    offset: usize,
+    doc: &str,
+    e: &crate::value::yaml::YamlError,
+) -> ManifestError {
+    let doc_start_line = file.content[..offset].matches('\n').count();
+    let lead = doc.len() - doc.trim_start().len();
+    let lead_lines = doc[..lead].matches('\n').count();
+    let rendered_line = doc_start_line + lead_lines + e.line.unwrap_or(1) as usize;
+    let rendered_text = file
+        .content
+        .lines()
+        .nth(rendered_line.saturating_sub(1))
+        .unwrap_or("")
+        .to_owned();
+    ManifestError {
+        file: file.path.clone(),
+        message: e.to_string(),
+        template_line: template_line_for(&file.template_source, &rendered_text),
+        rendered_line,
+        rendered_text,
+        rendered: file.content.clone(),
+    }
 }
 
 /// Documents of a rendered file with their byte offsets, split exactly as Helm's

@@ -19,6 +19,41 @@ use std::fmt;
 pub struct RenderOptions {
     /// Undefined values are errors (`lint --strict`).
     pub strict: bool,
+    /// Go templates already parsed (see [`gotmpl::preparse`]), taken as they are used.
+    pub preparsed: Option<std::sync::Arc<std::sync::Mutex<gotmpl::Preparsed>>>,
+    /// In a tree mixing native and Helm charts, the names the other kind of chart defines
+    /// (an `include` of one of them fails with an explanation).
+    pub foreign_defines: std::sync::Arc<std::collections::HashSet<String>>,
+}
+
+/// Names a template file defines: `{{ define "x" }}` (Helm) or `{% define "x" %}` (native).
+fn define_names(text: &str, native: bool, out: &mut std::collections::HashSet<String>) {
+    let (open, close) = if native { ("{%", "%}") } else { ("{{", "}}") };
+    let mut rest = text;
+    while let Some(i) = rest.find(open) {
+        rest = &rest[i + open.len()..];
+        let end = rest.find(close).unwrap_or(rest.len());
+        let inner = rest[..end].trim_start_matches('-').trim();
+        if let Some(name) = inner
+            .strip_prefix("define")
+            .map(str::trim_start)
+            .and_then(|n| n.strip_prefix('"'))
+            .and_then(|n| n.split('"').next())
+        {
+            out.insert(name.to_owned());
+        }
+        rest = &rest[end..];
+    }
+}
+
+fn defines_of(charts: &[ChartRender<'_>], native: bool) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for c in charts {
+        for f in &c.chart.templates {
+            define_names(&f.text(), native, &mut out);
+        }
+    }
+    out
 }
 
 /// One rendered template file.
@@ -295,13 +330,22 @@ pub fn render(
     let (native_charts, helm_charts): (Vec<_>, Vec<_>) = all
         .into_iter()
         .partition(|c| c.chart.engine() != Engine::Helm);
+    let mixed = !native_charts.is_empty() && !helm_charts.is_empty();
     let mut files = if native_charts.is_empty() {
         Vec::new()
     } else {
-        native::render(&native_charts, release, caps, opts)?
+        let mut o = opts.clone();
+        if mixed {
+            o.foreign_defines = std::sync::Arc::new(defines_of(&helm_charts, false));
+        }
+        native::render(&native_charts, release, caps, &o)?
     };
     if !helm_charts.is_empty() {
-        files.extend(gotmpl::render(&helm_charts, release, caps, opts)?);
+        let mut o = opts.clone();
+        if mixed {
+            o.foreign_defines = std::sync::Arc::new(defines_of(&native_charts, true));
+        }
+        files.extend(gotmpl::render(&helm_charts, release, caps, &o)?);
     }
     let notes_path = format!("{}/templates/NOTES.txt", root.name());
     let mut rendered = Rendered::default();

@@ -15,8 +15,9 @@ pub struct Warning {
 }
 
 impl std::fmt::Display for Warning {
+    /// Helm's wording of the warning (which names the path itself).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -123,10 +124,11 @@ impl Coalescer<'_> {
                         self.tables(d, s, &path, self.merge || is_subchart);
                     }
                     Value::Null => {}
-                    _ => self.warn(
-                        join(&sub_prefix, key),
-                        "skipped value: Not a table.".to_owned(),
-                    ),
+                    _ => {
+                        let path = join(&sub_prefix, key);
+                        let message = format!("warning: skipped value for {path}: Not a table.");
+                        self.warn(path, message);
+                    }
                 },
                 Some(_) => {}
                 None => {
@@ -185,21 +187,25 @@ impl Coalescer<'_> {
                             self.tables(&mut parent_copy, &own, &path, self.merge);
                             globals.insert(key.clone(), Value::Map(parent_copy));
                         }
-                        Some(_) => self.warn(
-                            join(prefix, &format!("global.{key}")),
-                            "cannot merge a table into a non-table global".to_owned(),
-                        ),
+                        Some(_) => {
+                            let path = join(prefix, &format!("global.{key}"));
+                            let message =
+                                format!("warning: cannot merge a table into the non-table {path}");
+                            self.warn(path, message);
+                        }
                         None => {
                             globals.insert(key.clone(), Value::Map(parent_copy));
                         }
                     }
                 }
                 scalar => match globals.get(key) {
-                    Some(Value::Map(_)) => self.warn(
-                        join(prefix, &format!("global.{key}")),
-                        "is a table in the subchart; skipping the parent's non-table value"
-                            .to_owned(),
-                    ),
+                    Some(Value::Map(_)) => {
+                        let path = join(prefix, &format!("global.{key}"));
+                        let message = format!(
+                            "warning: {path} is a table in the subchart; skipping the parent's non-table value"
+                        );
+                        self.warn(path, message);
+                    }
                     _ => {
                         globals.insert(key.clone(), scalar.clone());
                     }
@@ -224,14 +230,21 @@ impl Coalescer<'_> {
                 Some(Value::Map(dv)) => match sv {
                     Value::Map(sm) => self.tables(dv, sm, &path, merge),
                     Value::Null => {}
-                    other => self.warn(
-                        path,
-                        format!("destination is a table; ignoring non-table value ({other})"),
-                    ),
+                    other => {
+                        let message = format!(
+                            "warning: destination for {path} is a table. Ignoring non-table value ({})",
+                            crate::funcs::format::go_sprint_value(other)
+                        );
+                        self.warn(path, message);
+                    }
                 },
                 Some(_) => {
                     if let Value::Map(_) = sv {
-                        self.warn(path, "cannot overwrite table with non table".to_owned());
+                        let message = format!(
+                            "warning: cannot overwrite table with non table for {path} ({})",
+                            crate::funcs::format::go_sprint_value(sv)
+                        );
+                        self.warn(path, message);
                     }
                 }
             }

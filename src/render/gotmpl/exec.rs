@@ -157,6 +157,7 @@ pub struct Engine {
     steps: Cell<u64>,
     max_steps: u64,
     strict: bool,
+    foreign: std::sync::Arc<std::collections::HashSet<String>>,
 }
 
 struct TplParsed {
@@ -190,7 +191,17 @@ impl Engine {
             steps: Cell::new(0),
             max_steps: MAX_STEPS,
             strict,
+            foreign: std::sync::Arc::default(),
         }
+    }
+
+    /// Names defined by native charts of a mixed tree, for a clearer `include` error.
+    pub fn with_foreign_defines(
+        mut self,
+        names: std::sync::Arc<std::collections::HashSet<String>>,
+    ) -> Engine {
+        self.foreign = names;
+        self
     }
 
     /// The same engine with another step budget.
@@ -309,8 +320,8 @@ impl State<'_> {
 
     fn walk(&mut self, dot: &V, node: &Node, out: &mut String) -> R<()> {
         match node {
-            Node::Text(t) => {
-                out.push_str(t);
+            Node::Text(a, b) => {
+                out.push_str(&self.tree.text[*a..*b]);
                 Ok(())
             }
             Node::Action(pipe) => {
@@ -1332,6 +1343,13 @@ impl State<'_> {
             }
         }
         let result = match self.eng.lookup(&self.scope, name) {
+            None if self.eng.foreign.contains(name) => Err(ExecError {
+                text: format!(
+                    "template: no template {name:?} associated with template {ROOT_NAME:?} ({name:?} is defined in a native pack/v1 chart of this tree, which Go templates cannot include)"
+                ),
+                origin: None,
+                cause: None,
+            }),
             None => Err(ExecError {
                 text: format!(
                     "template: no template {name:?} associated with template {ROOT_NAME:?}"

@@ -1,6 +1,8 @@
 //! The lexer of Go's `text/template`: text, `{{`/`}}` with `-` trim markers, comments and
 //! the tokens inside actions, with Go's error messages.
 
+use std::borrow::Cow;
+
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -76,23 +78,23 @@ pub enum Kind {
 
 /// One token: its kind, text, byte offset and line.
 #[derive(Clone, Debug)]
-pub struct Token {
+pub struct Token<'a> {
     /// What it is.
     pub kind: Kind,
-    /// Its text (for `Error`, the message).
-    pub text: String,
+    /// Its text, borrowed from the template (for `Error`, the message).
+    pub text: Cow<'a, str>,
     /// Byte offset in the template source.
     pub pos: usize,
     /// 1-based line where it starts.
     pub line: usize,
 }
 
-impl Token {
+impl Token<'_> {
     /// How Go's parser names the token in "unexpected …" messages.
     pub fn describe(&self) -> String {
         match self.kind {
             Kind::Eof => "EOF".into(),
-            Kind::Error => self.text.clone(),
+            Kind::Error => self.text.to_string(),
             Kind::Text | Kind::Comment => format!("{:?}", self.text),
             k if is_keyword(k) => format!("<{}>", self.text),
             _ => {
@@ -152,11 +154,11 @@ struct Lexer<'a> {
     pos: usize,
     start_line: usize,
     paren_depth: i32,
-    out: Vec<Token>,
+    out: Vec<Token<'a>>,
 }
 
 /// Splits a template into tokens; the last token is `Eof` or `Error`.
-pub fn lex(input: &str) -> Vec<Token> {
+pub fn lex(input: &str) -> Vec<Token<'_>> {
     let mut l = Lexer {
         input,
         start: 0,
@@ -176,8 +178,8 @@ enum State {
     Done,
 }
 
-impl Lexer<'_> {
-    fn rest(&self) -> &str {
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
         &self.input[self.pos..]
     }
 
@@ -200,7 +202,7 @@ impl Lexer<'_> {
     fn emit(&mut self, kind: Kind) {
         self.out.push(Token {
             kind,
-            text: self.input[self.start..self.pos].to_owned(),
+            text: Cow::Borrowed(&self.input[self.start..self.pos]),
             pos: self.start,
             line: self.start_line,
         });
@@ -215,7 +217,7 @@ impl Lexer<'_> {
     fn error(&mut self, msg: String) -> State {
         self.out.push(Token {
             kind: Kind::Error,
-            text: msg,
+            text: Cow::Owned(msg),
             pos: self.start,
             line: self.start_line,
         });
@@ -256,7 +258,7 @@ impl Lexer<'_> {
         }
         self.out.push(Token {
             kind: Kind::Eof,
-            text: String::new(),
+            text: Cow::Borrowed(""),
             pos: self.pos,
             line: self.start_line,
         });
@@ -629,7 +631,10 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
-        lex(s).into_iter().map(|t| (t.kind, t.text)).collect()
+        lex(s)
+            .into_iter()
+            .map(|t| (t.kind, t.text.into_owned()))
+            .collect()
     }
 
     #[test]
@@ -666,15 +671,15 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(
-            lex("{{ \"abc }}").last().map(|t| t.text.clone()),
+            lex("{{ \"abc }}").last().map(|t| t.text.to_string()),
             Some("unterminated quoted string".into())
         );
         assert_eq!(
-            lex("{{ .x ").last().map(|t| t.text.clone()),
+            lex("{{ .x ").last().map(|t| t.text.to_string()),
             Some("unclosed action".into())
         );
         assert_eq!(
-            lex("{{/* x").last().map(|t| t.text.clone()),
+            lex("{{/* x").last().map(|t| t.text.to_string()),
             Some("unclosed comment".into())
         );
     }

@@ -15,13 +15,14 @@ use crate::render::files::Files;
 use crate::value::{Map, Value};
 use exec::{Engine, ExecError, Set, WARN_END, WARN_START};
 use indexmap::IndexMap;
+use parse::Tree;
 use std::collections::HashMap;
 use std::rc::Rc;
 use value::{Obj, V};
 
 /// Stack for the render thread: deep `include` recursion (Helm allows 1,000 levels of one
 /// name) needs more than a default thread has.
-const STACK_BYTES: usize = 512 * 1024 * 1024;
+pub const STACK_BYTES: usize = 512 * 1024 * 1024;
 
 /// Helm's parse order: deeper paths first, then reverse alphabetical (so that, of two
 /// defines with one name, the one in the alphabetically first file, or the parent chart's,
@@ -56,7 +57,7 @@ pub fn render(
 }
 
 struct FileJob<'a> {
-    source: String,
+    source: std::borrow::Cow<'a, str>,
     chart: &'a ChartRender<'a>,
     base_path: String,
 }
@@ -75,7 +76,7 @@ fn render_here(
             jobs.insert(
                 path,
                 FileJob {
-                    source: file.text().into_owned(),
+                    source: file.text(),
                     chart: cr,
                     base_path: format!("{}/templates", cr.prefix),
                 },
@@ -87,14 +88,32 @@ fn render_here(
     let mut set = Set::default();
     for path in &order {
         let job = &jobs[path];
-        let (tree, defines) = parse::parse(path, &job.source, &exec::has_function)
-            .map_err(|e| Box::new(parse_error(&e, &job.source)))?;
+        let ahead = opts.preparsed.as_ref().and_then(|p| {
+            p.lock()
+                .ok()
+                .and_then(|mut p| p.trees.remove(job.source.as_ref()))
+        });
+        let (tree, defines) = match ahead {
+            Some((tree, defines)) => {
+                let file: std::sync::Arc<str> = std::sync::Arc::from(path.as_str());
+                let defines = defines
+                    .into_iter()
+                    .map(|d| {
+                        let name = d.name.clone();
+                        d.renamed(&name, &file)
+                    })
+                    .collect();
+                (tree.renamed(path, &file), defines)
+            }
+            None => parse::parse(path, &job.source, &exec::has_function)
+                .map_err(|e| Box::new(parse_error(&e, &job.source)))?,
+        };
         set.add(tree);
         for d in defines {
             set.add(d);
         }
     }
-    let engine = Engine::new(set, opts.strict);
+    let engine = Engine::new(set, opts.strict).with_foreign_defines(opts.foreign_defines.clone());
 
     // Each chart's objects, built from the deepest up so `Subcharts` can hold them; a
     // subchart's Values is the very map inside its parent's.
@@ -156,14 +175,17 @@ fn render_here(
             t.insert("BasePath".to_owned(), V::str(&job.base_path));
             m.borrow_mut().insert("Template".to_owned(), V::map(t));
         }
-        let content = engine
+        let mut content = engine
             .execute(path, top)
             .map_err(|e| Box::new(exec_error(&e, path, &jobs)))?;
+        if content.contains("<no value>") {
+            content = content.replace("<no value>", "");
+        }
         out.push(RenderedFile {
             path: path.clone(),
-            content: content.replace("<no value>", ""),
+            content,
             native: false,
-            template_source: job.source.clone(),
+            template_source: job.source.clone().into_owned(),
         });
     }
     Ok(out)
@@ -349,4 +371,50 @@ fn snippet(source: &str, line: usize, col: Option<usize>) -> Option<String> {
 /// Values for a Go-template chart: Helm's map types (used by tests).
 pub fn value_map(m: &Map) -> V {
     V::from_value(&Value::Map(m.clone()))
+}
+
+/// Templates parsed ahead of rendering (while values are computed), by source text.
+#[derive(Default)]
+pub struct Preparsed {
+    trees: HashMap<String, (Tree, Vec<Tree>)>,
+}
+
+impl std::fmt::Debug for Preparsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Preparsed({} files)", self.trees.len())
+    }
+}
+
+/// Name files are parsed under ahead of time, replaced when they are used.
+const AHEAD_NAME: &str = "(ahead)";
+
+/// Every Go template of a chart tree, so that parsing can run beside value computation.
+pub fn sources(chart: &crate::chart::Chart) -> Vec<String> {
+    fn walk(c: &crate::chart::Chart, out: &mut Vec<String>) {
+        if c.engine() == crate::chart::Engine::Helm {
+            out.extend(c.templates.iter().map(|f| f.text().into_owned()));
+        }
+        for d in &c.dependencies {
+            walk(d, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(chart, &mut out);
+    out
+}
+
+/// Parses sources ahead of rendering; files that fail are left out (they are parsed again
+/// under their own name, for the error). Run it on a thread of [`STACK_BYTES`], as renders
+/// are: deeply nested templates recurse deeply.
+pub fn preparse(sources: Vec<String>) -> Preparsed {
+    let mut trees = HashMap::with_capacity(sources.len());
+    for src in sources {
+        if trees.contains_key(&src) {
+            continue;
+        }
+        if let Ok(parsed) = parse::parse(AHEAD_NAME, &src, &exec::has_function) {
+            trees.insert(src, parsed);
+        }
+    }
+    Preparsed { trees }
 }

@@ -4,7 +4,7 @@
 
 use super::lex::{Kind, Token, lex};
 use std::fmt::{self, Write as _};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A parsed template: a file's top level or one `define`.
 #[derive(Debug)]
@@ -12,20 +12,27 @@ pub struct Tree {
     /// The name it is executed under (the file path, or the define name).
     pub name: String,
     /// The file it was parsed from (Go's `ParseName`), for error locations.
-    pub parse_name: Rc<str>,
+    pub parse_name: Arc<str>,
     /// That file's source, to turn byte offsets into line and column.
-    pub text: Rc<str>,
+    pub text: Arc<str>,
     /// Its nodes.
     pub root: Vec<Node>,
 }
 
 impl Tree {
+    /// The tree under another name and file (a tree parsed ahead under a placeholder).
+    pub fn renamed(mut self, name: &str, parse_name: &Arc<str>) -> Tree {
+        self.name = name.to_owned();
+        self.parse_name = parse_name.clone();
+        self
+    }
+
     /// True when the tree holds only whitespace text and comments (Go does not let such a
     /// tree replace an existing template of the same name).
     pub fn is_empty(&self) -> bool {
         self.root
             .iter()
-            .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
+            .all(|n| matches!(n, Node::Text(a, b) if self.text[*a..*b].trim().is_empty()))
     }
 
     /// Go's `file:line:col` of a byte offset (the column is the 0-based byte offset in the
@@ -44,8 +51,8 @@ impl Tree {
 /// A node of a template's body.
 #[derive(Debug)]
 pub enum Node {
-    /// Plain text.
-    Text(String),
+    /// Plain text: a byte range of the tree's source.
+    Text(usize, usize),
     /// `{{ pipeline }}`.
     Action(Pipe),
     /// `{{ if }}`, `{{ with }}`, `{{ range }}`.
@@ -144,7 +151,7 @@ pub enum Arg {
     /// `true`/`false`.
     Bool(usize, bool),
     /// A number or character constant.
-    Number(usize, Rc<Number>),
+    Number(usize, Arc<Number>),
     /// A string constant: the quoted source and its value.
     String(usize, String, String),
     /// A parenthesised pipeline.
@@ -257,10 +264,10 @@ impl fmt::Display for ParseError {
 type PResult<T> = Result<T, ParseError>;
 
 struct Parser<'a> {
-    toks: Vec<Token>,
+    toks: Vec<Token<'a>>,
     i: usize,
-    parse_name: Rc<str>,
-    text: Rc<str>,
+    parse_name: Arc<str>,
+    text: Arc<str>,
     vars: Vec<String>,
     range_depth: usize,
     action_line: usize,
@@ -276,10 +283,11 @@ pub fn parse(
     text: &str,
     has_function: &dyn Fn(&str) -> bool,
 ) -> PResult<(Tree, Vec<Tree>)> {
-    let text: Rc<str> = Rc::from(text);
-    let parse_name: Rc<str> = Rc::from(name);
+    let parse_name: Arc<str> = Arc::from(name);
+    let source = text;
+    let text: Arc<str> = Arc::from(source);
     let mut p = Parser {
-        toks: lex(&text),
+        toks: lex(source),
         i: 0,
         parse_name: parse_name.clone(),
         text: text.clone(),
@@ -302,7 +310,7 @@ pub fn parse(
     ))
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err<T>(&self, message: impl Into<String>) -> PResult<T> {
         Err(ParseError {
             parse_name: self.parse_name.to_string(),
@@ -311,7 +319,7 @@ impl Parser<'_> {
         })
     }
 
-    fn next(&mut self) -> Token {
+    fn next(&mut self) -> Token<'a> {
         let t = self.toks[self.i.min(self.toks.len() - 1)].clone();
         if self.i < self.toks.len() {
             self.i += 1;
@@ -324,11 +332,11 @@ impl Parser<'_> {
         self.i -= 1;
     }
 
-    fn peek(&self) -> &Token {
+    fn peek(&self) -> &Token<'a> {
         &self.toks[self.i.min(self.toks.len() - 1)]
     }
 
-    fn next_non_space(&mut self) -> Token {
+    fn next_non_space(&mut self) -> Token<'a> {
         loop {
             let t = self.next();
             if t.kind != Kind::Space {
@@ -337,7 +345,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Token {
+    fn peek_non_space(&mut self) -> Token<'a> {
         let save = self.i;
         let t = self.next_non_space();
         // Go consumes the spaces and backs up only over the token.
@@ -348,7 +356,7 @@ impl Parser<'_> {
         t
     }
 
-    fn expect(&mut self, kind: Kind, context: &str) -> PResult<Token> {
+    fn expect(&mut self, kind: Kind, context: &str) -> PResult<Token<'a>> {
         let t = self.next_non_space();
         if t.kind != kind {
             return self.unexpected(&t, context);
@@ -356,7 +364,7 @@ impl Parser<'_> {
         Ok(t)
     }
 
-    fn unexpected<T>(&self, t: &Token, context: &str) -> PResult<T> {
+    fn unexpected<T>(&self, t: &Token<'_>, context: &str) -> PResult<T> {
         if t.kind == Kind::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != t.line {
@@ -455,7 +463,7 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> PResult<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Text => Ok(Item::Node(Some(Node::Text(t.text)))),
+            Kind::Text => Ok(Item::Node(Some(Node::Text(t.pos, t.pos + t.text.len())))),
             Kind::LeftDelim => {
                 self.action_line = t.line;
                 let r = self.action();
@@ -632,13 +640,13 @@ impl Parser<'_> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.text.clone());
-                    self.vars.push(v.text);
+                    pipe.decl.push(v.text.to_string());
+                    self.vars.push(v.text.into_owned());
                 }
                 Kind::Char if next.text == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.text.clone());
-                    self.vars.push(v.text);
+                    pipe.decl.push(v.text.to_string());
+                    self.vars.push(v.text.into_owned());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
@@ -763,7 +771,7 @@ impl Parser<'_> {
                 if !(self.has_function)(&t.text) {
                     return self.err(format!("function {:?} not defined", t.text));
                 }
-                Arg::Identifier(t.pos, t.text)
+                Arg::Identifier(t.pos, t.text.into_owned())
             }
             Kind::Dot => Arg::Dot(t.pos),
             Kind::Nil => Arg::Nil(t.pos),
@@ -772,13 +780,13 @@ impl Parser<'_> {
                 if !self.vars.contains(&name) {
                     return self.err(format!("undefined variable {name:?}"));
                 }
-                Arg::Variable(t.pos, vec![t.text])
+                Arg::Variable(t.pos, vec![t.text.into_owned()])
             }
             Kind::Field => Arg::Field(t.pos, vec![t.text[1..].to_owned()]),
             Kind::Bool => Arg::Bool(t.pos, t.text == "true"),
             Kind::CharConstant | Kind::Number | Kind::Complex => {
                 let n = number(&t.text, t.kind).or_else(|e| self.err(e))?;
-                Arg::Number(t.pos, Rc::new(n))
+                Arg::Number(t.pos, Arc::new(n))
             }
             Kind::LeftParen => {
                 let p = self.pipeline("parenthesized pipeline", Kind::RightParen)?;
@@ -786,7 +794,7 @@ impl Parser<'_> {
             }
             Kind::String | Kind::RawString => {
                 let v = unquote(&t.text).or_else(|e| self.err(e))?;
-                Arg::String(t.pos, t.text, v)
+                Arg::String(t.pos, t.text.into_owned(), v)
             }
             _ => {
                 self.backup();

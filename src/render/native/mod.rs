@@ -314,7 +314,11 @@ fn register_functions(
     });
 }
 
-fn add_engine_functions(env: &mut Environment<'static>, budget: Arc<Budget>) {
+fn add_engine_functions(
+    env: &mut Environment<'static>,
+    budget: Arc<Budget>,
+    foreign: Arc<std::collections::HashSet<String>>,
+) {
     let b = budget.clone();
     env.add_function(
         "include",
@@ -324,12 +328,16 @@ fn add_engine_functions(env: &mut Environment<'static>, budget: Arc<Budget>) {
                 .env()
                 .get_template(&format!("{DEFINE_PREFIX}{name}"))
                 .map_err(|_| {
-                    Error::new(
-                        ErrorKind::TemplateNotFound,
+                    let msg = if foreign.contains(&name) {
+                        format!(
+                            "template {name:?} is defined in a Helm (Go-template) chart of this tree; a native chart cannot include Go templates: define it in a native chart with {{% define \"{name}\" %}}"
+                        )
+                    } else {
                         format!(
                             "no template named {name:?}: define it with {{% define \"{name}\" %}}"
-                        ),
-                    )
+                        )
+                    };
+                    Error::new(ErrorKind::TemplateNotFound, msg)
                 })?;
             let ctx = ctx.unwrap_or_default();
             let out = tmpl.render(include_context(&ctx)).map_err(|e| {
@@ -364,7 +372,7 @@ pub fn render(
 ) -> Result<Vec<RenderedFile>, Box<RenderError>> {
     let (mut env, define_files, sources) = environment(charts, opts)?;
     let budget = Arc::new(Budget::default());
-    add_engine_functions(&mut env, budget);
+    add_engine_functions(&mut env, budget, opts.foreign_defines.clone());
 
     let release_v = to_mj(&context::release(release));
     let caps_v = objects::capabilities(&context::capabilities(caps), caps.api_versions.clone());
