@@ -3,7 +3,7 @@
 
 Usage:
   benches/whole_process.py [--runs N] [--warmup N] NAME PACK_CMD HELM_CMD [NAME PACK_CMD HELM_CMD ...]
-  benches/whole_process.py --preset startup|template|release|corpus
+  benches/whole_process.py --preset startup|template|release|corpus|repo-index
 
 A command may be several commands joined by " ;; " (run one after the other, timed
 together): the release preset times `install` + `uninstall` that way, against a
@@ -91,6 +91,20 @@ def presets(name):
              f"{pack} install p {ROOT / 'charts' / 'hello-world'} {k} ;; {pack} uninstall p {k}",
              f"{helm} install h {helm_chart} {k} ;; {helm} uninstall h {k}"),
         ]
+    if name == "repo-index":
+        # `repo index` over 1,000 archives (one chart in 1,000 versions, packaged by pack).
+        work = Path(tempfile.mkdtemp(prefix="pack-bench-"))
+        for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+            os.environ[var] = str(work / "helm")
+        repo = work / "repo"
+        chart = ROOT.parent / "shared" / "corpus" / "charts" / "hello-world"  # a Helm chart both read
+        if not chart.is_dir():
+            sys.exit(f"{chart} is missing (the shared corpus)")
+        for i in range(1000):
+            subprocess.run([pack, "package", str(chart), "-d", str(repo), "--version", f"1.{i // 100}.{i % 100}"],
+                           check=True, stdout=subprocess.DEVNULL)
+        return [("repo index 1000", f"{pack} repo index {repo} --url https://charts.example.com",
+                 f"{helm} repo index {repo} --url https://charts.example.com")]
     if name == "corpus":
         # Every variant of the shared corpus with its exact helm arguments (index.tsv).
         corpus = ROOT.parent / "shared" / "corpus"

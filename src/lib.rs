@@ -11,6 +11,7 @@ pub mod k8s;
 pub mod manifest;
 pub mod release;
 pub mod render;
+pub mod repo;
 pub mod settings;
 pub mod validate;
 pub mod value;

@@ -165,8 +165,21 @@ pub fn render_files(
         let mut ignored = Vec::new();
         crate::values::coalesce::coalesce_tables(&mut user.values, base, &mut ignored);
     }
-    // Go templates parse on another core while values are computed.
+    // Go templates parse on another core while values are computed; RSA keys the templates
+    // will ask for are generated meanwhile.
     let sources = render::gotmpl::sources(&chart);
+    let keys: usize = sources
+        .iter()
+        .map(|s| {
+            ["genCA", "genSignedCert", "genSelfSignedCert"]
+                .iter()
+                .map(|f| s.matches(f).count())
+                .sum::<usize>()
+        })
+        .sum();
+    if keys > 0 {
+        crate::funcs::crypto::pregenerate_rsa_2048(keys.min(4));
+    }
     let (computed, preparsed) = std::thread::scope(|s| {
         let ahead = if sources.is_empty() {
             None

@@ -7,6 +7,7 @@ mod create;
 mod dependency;
 mod env;
 mod lint;
+mod package;
 mod release;
 mod report;
 mod show;
@@ -127,6 +128,10 @@ pub enum Command {
     /// Inspect a chart's dependencies.
     #[command(visible_aliases = ["dep", "dependencies"])]
     Dependency(dependency::DependencyArgs),
+    /// Package chart directories into reproducible versioned archives.
+    Package(package::PackageArgs),
+    /// Work with chart repositories (index).
+    Repo(package::RepoArgs),
     /// Install a chart as a release.
     Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.
@@ -198,6 +203,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Get(args) => release::get(&args, global),
         Command::Completion(args) => completion::run(&args),
         Command::Create(args) => create::run(&args),
+        Command::Package(args) => package::package(&args),
+        Command::Repo(args) => package::repo(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
         Command::Validate(args) => validate::run(&args),

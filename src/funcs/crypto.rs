@@ -319,10 +319,91 @@ enum PrivateKey {
     Ed(ed25519_dalek::SigningKey),
 }
 
+/// 2048-bit RSA keys being generated ahead of use (see [`pregenerate_rsa_2048`]).
+static RSA_POOL: std::sync::Mutex<Vec<std::sync::mpsc::Receiver<rsa::RsaPrivateKey>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Starts generating `count` 2048-bit RSA keys on background threads, for a render whose
+/// templates call `genCA`/`genSignedCert`/`genSelfSignedCert`: key generation (tens of
+/// milliseconds each) then overlaps loading, values and parsing instead of following them.
+/// Keys are random either way; one not taken is simply dropped with the process.
+pub fn pregenerate_rsa_2048(count: usize) {
+    let Ok(mut pool) = RSA_POOL.lock() else {
+        return;
+    };
+    for _ in pool.len()..count {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("pack-rsa".into())
+            .spawn(move || {
+                if let Ok(PrivateKey::Rsa(k)) = generate_rsa(2048) {
+                    let _ = tx.send(*k);
+                }
+            });
+        if spawned.is_ok() {
+            pool.push(rx);
+        }
+    }
+}
+
+/// A new RSA key: one generated ahead when there is one for this size, else a fresh one.
 fn new_rsa(bits: usize) -> Result<PrivateKey, FuncError> {
-    rsa::RsaPrivateKey::new(&mut OsRng, bits)
-        .map(|k| PrivateKey::Rsa(Box::new(k)))
-        .map_err(|e| FuncError::new(format!("error generating rsa key: {e}")))
+    if bits == 2048 {
+        let ahead = RSA_POOL.lock().ok().and_then(|mut p| p.pop());
+        if let Some(rx) = ahead
+            && let Ok(k) = rx.recv()
+        {
+            return Ok(PrivateKey::Rsa(Box::new(k)));
+        }
+    }
+    generate_rsa(bits)
+}
+
+/// A new RSA key with public exponent 65537: AWS-LC's for the sizes it makes, else its two
+/// primes searched on two cores.
+fn generate_rsa(bits: usize) -> Result<PrivateKey, FuncError> {
+    use aws_lc_rs::encoding::AsDer;
+    use num_bigint_dig::RandPrime;
+    use rsa::pkcs8::DecodePrivateKey;
+    let size = match bits {
+        2048 => Some(aws_lc_rs::rsa::KeySize::Rsa2048),
+        3072 => Some(aws_lc_rs::rsa::KeySize::Rsa3072),
+        4096 => Some(aws_lc_rs::rsa::KeySize::Rsa4096),
+        8192 => Some(aws_lc_rs::rsa::KeySize::Rsa8192),
+        _ => None,
+    };
+    if let Some(size) = size
+        && let Ok(pair) = aws_lc_rs::rsa::KeyPair::generate(size)
+        && let Ok(der) = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'static>>::as_der(&pair)
+        && let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_der(der.as_ref())
+    {
+        return Ok(PrivateKey::Rsa(Box::new(key)));
+    }
+    if bits < 64 {
+        return rsa::RsaPrivateKey::new(&mut OsRng, bits)
+            .map(|k| PrivateKey::Rsa(Box::new(k)))
+            .map_err(|e| FuncError::new(format!("error generating rsa key: {e}")));
+    }
+    let e = rsa::BigUint::from(65_537u32);
+    loop {
+        // Each prime has its top two bits set, so the product has exactly `bits` bits.
+        let (p, q) = std::thread::scope(|s| {
+            let other = s.spawn(|| OsRng.gen_prime(bits / 2));
+            let p = OsRng.gen_prime(bits - bits / 2);
+            (p, other.join())
+        });
+        let Ok(q) = q else {
+            return Err(FuncError::new(
+                "error generating rsa key: prime search failed",
+            ));
+        };
+        if p == q || (&p * &q).bits() != bits {
+            continue;
+        }
+        if let Ok(k) = rsa::RsaPrivateKey::from_p_q(p, q, e.clone()) {
+            return Ok(PrivateKey::Rsa(Box::new(k)));
+        }
+    }
 }
 
 impl PrivateKey {
@@ -1294,6 +1375,9 @@ mod tests {
         let der = pem_der(key.as_str().unwrap(), "RSA PRIVATE KEY");
         let key = rsa::RsaPrivateKey::from_pkcs1_der(&der).unwrap();
         assert_eq!(key.n().bits(), 4096);
+        assert_eq!(key.e(), &rsa::BigUint::from(65_537u32));
+        key.validate()
+            .expect("a consistent key (primes, exponents, CRT values)");
         // And a CA made with it is signed by it.
         let pem = pem_encode("RSA PRIVATE KEY", &der);
         let ca =
