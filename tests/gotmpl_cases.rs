@@ -127,8 +127,7 @@ fn request(case: &Case, dir: &Path) -> TemplateRequest {
         skip_schema_validation: false,
         strict: false,
         capabilities: None,
-        base_config: None,
-        replace_defaults: None,
+        ..TemplateRequest::default()
     }
 }
 

@@ -905,3 +905,60 @@ fn a_three_mib_release_round_trips() {
     let left = ok(s.kubectl(&k).args(["get", "secrets", "-o", "name"]));
     assert!(left.trim().is_empty(), "{left}");
 }
+
+/// A Helm chart (Go templates) that keeps its generated password across upgrades by
+/// reading its own Secret with `lookup`, as Bitnami's charts do.
+fn password_chart(dir: &Path) -> PathBuf {
+    let c = dir.join("keeper");
+    std::fs::create_dir_all(c.join("templates")).expect("dir");
+    std::fs::write(
+        c.join("Chart.yaml"),
+        "apiVersion: v2\nname: keeper\nversion: 0.1.0\n",
+    )
+    .expect("Chart.yaml");
+    std::fs::write(
+        c.join("templates/secret.yaml"),
+        r#"{{- $old := lookup "v1" "Secret" .Release.Namespace (printf "%s-pw" .Release.Name) }}
+{{- $namespaces := lookup "v1" "Namespace" "" "" }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-pw
+  annotations:
+    namespaces-seen: {{ ternary "yes" "no" (and (hasKey $namespaces "items") (gt (len $namespaces.items) 0)) | quote }}
+data:
+  password: {{ if $old }}{{ index $old.data "password" }}{{ else }}{{ randAlphaNum 16 | b64enc }}{{ end }}
+"#,
+    )
+    .expect("template");
+    c
+}
+
+#[test]
+fn lookup_reads_the_live_cluster_on_install_and_upgrade() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let chart = password_chart(s.dir.path());
+    ok(pack(&s).args(["install", "keep"]).arg(&chart));
+    let first = kubectl_json(&s, &k, &["secret", "keep-pw"]);
+    let password = first["data"]["password"]
+        .as_str()
+        .expect("password")
+        .to_owned();
+    assert_eq!(password.len(), 24, "{first}");
+    assert_eq!(first["metadata"]["annotations"]["namespaces-seen"], "yes");
+    ok(pack(&s).args(["upgrade", "keep"]).arg(&chart));
+    let second = kubectl_json(&s, &k, &["secret", "keep-pw"]);
+    assert_eq!(
+        second["data"]["password"], password,
+        "lookup must find the installed Secret, so the password survives the upgrade"
+    );
+    // Offline (template) the lookup finds nothing: a new password every time.
+    let offline = ok(Command::new(env!("CARGO_BIN_EXE_pack"))
+        .args(["template", "keep"])
+        .arg(&chart));
+    assert!(!offline.contains(&password), "{offline}");
+    assert!(offline.contains("namespaces-seen: \"no\""), "{offline}");
+}

@@ -601,7 +601,53 @@ async fn fail(
     err
 }
 
-/// Installs a chart as a new release.
+/// How many times a render may be repeated to answer the `lookup`s it makes.
+const LOOKUP_ROUNDS: usize = 4;
+
+/// Renders against a live cluster: a render's `lookup`s are fetched from the cluster and the
+/// chart rendered again with the answers, until a render asks nothing new (templates run
+/// synchronously; the cluster is asynchronous). Values read from stdin (`-f -`) are read
+/// once and given to every round.
+async fn render_live(
+    cluster: &Cluster,
+    chart: &chart::Chart,
+    treq: &TemplateRequest,
+    stdin: &mut dyn Read,
+) -> Result<TemplateResult, LifecycleError> {
+    let mut input = Vec::new();
+    if treq.values.values_files.iter().any(|f| f == "-") {
+        stdin
+            .read_to_end(&mut input)
+            .map_err(|e| user(format!("reading values from stdin: {e}")))?;
+    }
+    let table = std::sync::Arc::new(crate::render::LookupTable::default());
+    let mut req = treq.clone();
+    req.lookup = Some(table.clone());
+    let mut round = 0;
+    loop {
+        // A round may also fail on an answer it did not have yet (`len` of a list not
+        // fetched): only a render with nothing left to fetch has the last word.
+        let result = render_loaded(chart.clone(), &req, &mut &input[..]);
+        let missing = table.take_missing();
+        round += 1;
+        if missing.is_empty() || round >= LOOKUP_ROUNDS {
+            return Ok(result?);
+        }
+        for key in missing {
+            let found = cluster
+                .lookup(&key.api_version, &key.kind, &key.namespace, &key.name)
+                .await
+                .map_err(|e| {
+                    user(format!(
+                        "lookup {:?} {:?} {:?} {:?}: {e}",
+                        key.api_version, key.kind, key.namespace, key.name
+                    ))
+                })?;
+            table.insert(key, Value::from(found));
+        }
+    }
+}
+
 /// Renders the release an install would make, without a cluster (`--dry-run=client`:
 /// offline capabilities unless `req.template.capabilities` is set).
 pub fn render_release(
@@ -609,6 +655,19 @@ pub fn render_release(
     version: i64,
     stdin: &mut dyn Read,
 ) -> Result<(Release, TemplateResult), LifecycleError> {
+    let (chart, record, treq) = install_render_request(req, version)?;
+    let rendered = render_loaded(chart, &treq, stdin)?;
+    Ok((
+        install_release(req, &treq, &rendered, record, version),
+        rendered,
+    ))
+}
+
+/// The chart, its record and the render request of an install at `version`.
+fn install_render_request(
+    req: &InstallRequest,
+    version: i64,
+) -> Result<(chart::Chart, Json, TemplateRequest), LifecycleError> {
     let name = &req.template.release.name;
     if !release::valid_name(name) {
         return Err(user(format!(
@@ -620,11 +679,36 @@ pub fn render_release(
     let mut treq = req.template.clone();
     treq.release.revision = version;
     treq.release.is_upgrade = false;
-    let rendered = render_loaded(chart, &treq, stdin)?;
-    let mut rel = base_release(&treq, &rendered, record, version);
+    Ok((chart, record, treq))
+}
+
+/// The record of an install underway.
+fn install_release(
+    req: &InstallRequest,
+    treq: &TemplateRequest,
+    rendered: &TemplateResult,
+    record: Json,
+    version: i64,
+) -> Release {
+    let mut rel = base_release(treq, rendered, record, version);
     rel.labels = req.labels.clone();
     rel.info.description = "Initial install underway".into();
-    Ok((rel, rendered))
+    rel
+}
+
+/// [`render_release`] against a live cluster (`lookup` answered from it).
+async fn render_release_live(
+    cluster: &Cluster,
+    req: &InstallRequest,
+    version: i64,
+    stdin: &mut dyn Read,
+) -> Result<(Release, TemplateResult), LifecycleError> {
+    let (chart, record, treq) = install_render_request(req, version)?;
+    let rendered = render_live(cluster, &chart, &treq, stdin).await?;
+    Ok((
+        install_release(req, &treq, &rendered, record, version),
+        rendered,
+    ))
 }
 
 /// Installs a chart as a new release.
@@ -653,7 +737,7 @@ pub async fn install(
     }
     let mut with_caps = req.clone();
     with_caps.template.capabilities = Some(cluster.capabilities().await?);
-    let (mut rel, rendered) = render_release(&with_caps, version, stdin)?;
+    let (mut rel, rendered) = render_release_live(cluster, &with_caps, version, stdin).await?;
     let objects: Vec<Json> = rendered
         .manifests
         .iter()
@@ -953,7 +1037,7 @@ pub async fn upgrade(
         ValueReuse::ResetThenReuse => treq.base_config = Some(old_config),
         _ => {}
     }
-    let rendered = render_loaded(chart, &treq, stdin)?;
+    let rendered = render_live(cluster, &chart, &treq, stdin).await?;
     let mut rel = base_release(&treq, &rendered, record, version);
     rel.info.first_deployed = cur.info.first_deployed.clone();
     rel.info.status = status::PENDING_UPGRADE.into();

@@ -34,6 +34,8 @@ pub struct TemplateRequest {
     /// Defaults that replace the chart's own (`upgrade --reuse-values`: the old chart's
     /// values with the old release's config over them).
     pub replace_defaults: Option<crate::value::Value>,
+    /// Answers for `lookup` from a live cluster (install and upgrade); `None` offline.
+    pub lookup: Option<std::sync::Arc<render::LookupTable>>,
 }
 
 /// What rendering produced.
@@ -203,6 +205,7 @@ pub fn render_files(
         &RenderOptions {
             strict: req.strict,
             preparsed: preparsed.map(|p| std::sync::Arc::new(std::sync::Mutex::new(p))),
+            lookup: req.lookup.clone(),
             ..RenderOptions::default()
         },
     )?;

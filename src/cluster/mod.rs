@@ -263,6 +263,48 @@ impl Cluster {
         Ok((api, name.to_string()))
     }
 
+    /// Helm's `lookup`: with a name, the object (an empty map when it does not exist); without
+    /// one, a list of them (`kind: <Kind>List`, `items`), in `namespace` or, when it is empty,
+    /// everywhere.
+    pub async fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Json, ClusterError> {
+        let (ar, caps) = self.resolve(api_version, kind).await?;
+        let api: Api<DynamicObject> = match caps.scope {
+            Scope::Namespaced if !namespace.is_empty() => {
+                Api::namespaced_with(self.client.clone(), namespace, &ar)
+            }
+            _ => Api::all_with(self.client.clone(), &ar),
+        };
+        if !name.is_empty() {
+            return Ok(match api.get_opt(name).await? {
+                Some(obj) => serde_json::to_value(obj).unwrap_or_else(|_| serde_json::json!({})),
+                None => serde_json::json!({}),
+            });
+        }
+        let list = api.list(&kube::api::ListParams::default()).await?;
+        let items: Vec<Json> = list
+            .items
+            .into_iter()
+            .map(|o| {
+                let mut v = serde_json::to_value(o).unwrap_or_default();
+                v["apiVersion"] = Json::from(api_version);
+                v["kind"] = Json::from(kind);
+                v
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "apiVersion": api_version,
+            "kind": format!("{kind}List"),
+            "metadata": {"resourceVersion": list.metadata.resource_version.unwrap_or_default()},
+            "items": items,
+        }))
+    }
+
     /// The live object a manifest names, if it exists.
     pub async fn get(
         &self,

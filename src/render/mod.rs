@@ -24,6 +24,68 @@ pub struct RenderOptions {
     /// In a tree mixing native and Helm charts, the names the other kind of chart defines
     /// (an `include` of one of them fails with an explanation).
     pub foreign_defines: std::sync::Arc<std::collections::HashSet<String>>,
+    /// What `lookup` answers from a live cluster; `None` offline (every lookup is empty).
+    pub lookup: Option<std::sync::Arc<LookupTable>>,
+}
+
+/// What a `lookup` asks for: `lookup apiVersion kind namespace name`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LookupKey {
+    /// `v1`, `apps/v1`.
+    pub api_version: String,
+    /// `Secret`.
+    pub kind: String,
+    /// Empty for every namespace (or a cluster-scoped kind).
+    pub namespace: String,
+    /// Empty for a list of all.
+    pub name: String,
+}
+
+/// Answers for `lookup` during a render against a cluster. Templates run synchronously, so
+/// a render asks the table: known objects are answered; unknown ones are answered empty and
+/// remembered, the caller fetches them and renders again (until nothing new is asked).
+#[derive(Default)]
+pub struct LookupTable {
+    answers: std::sync::Mutex<HashMap<LookupKey, Value>>,
+    missing: std::sync::Mutex<Vec<LookupKey>>,
+}
+
+impl fmt::Debug for LookupTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LookupTable")
+    }
+}
+
+impl LookupTable {
+    /// The answer for a lookup: the object (or list) fetched, else an empty map for now.
+    pub fn answer(&self, key: LookupKey) -> Value {
+        if let Ok(a) = self.answers.lock()
+            && let Some(v) = a.get(&key)
+        {
+            return v.clone();
+        }
+        if let Ok(mut m) = self.missing.lock()
+            && !m.contains(&key)
+        {
+            m.push(key);
+        }
+        Value::map()
+    }
+
+    /// The lookups asked for that have no answer yet (and forgets them).
+    pub fn take_missing(&self) -> Vec<LookupKey> {
+        self.missing
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+
+    /// Records the answer for a lookup (an empty map for an object that does not exist).
+    pub fn insert(&self, key: LookupKey, value: Value) {
+        if let Ok(mut a) = self.answers.lock() {
+            a.insert(key, value);
+        }
+    }
 }
 
 /// Names a template file defines: `{{ define "x" }}` (Helm) or `{% define "x" %}` (native).

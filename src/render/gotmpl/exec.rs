@@ -158,6 +158,7 @@ pub struct Engine {
     max_steps: u64,
     strict: bool,
     foreign: std::sync::Arc<std::collections::HashSet<String>>,
+    lookup: Option<std::sync::Arc<crate::render::LookupTable>>,
 }
 
 struct TplParsed {
@@ -192,7 +193,17 @@ impl Engine {
             max_steps: MAX_STEPS,
             strict,
             foreign: std::sync::Arc::default(),
+            lookup: None,
         }
+    }
+
+    /// Answers `lookup` from a cluster's objects instead of finding nothing.
+    pub fn with_lookup(
+        mut self,
+        table: Option<std::sync::Arc<crate::render::LookupTable>>,
+    ) -> Engine {
+        self.lookup = table;
+        self
     }
 
     /// Names defined by native charts of a mixed tree, for a clearer `include` error.
@@ -1055,11 +1066,21 @@ impl State<'_> {
             "lookup" => {
                 arity(self, 4, false)?;
                 let v = self.call_args(dot, &cmd.args, final_)?;
+                let mut parts = Vec::with_capacity(4);
                 for (i, a) in v.iter().enumerate() {
-                    self.string_param(a, cmd, i + 1)?;
+                    parts.push(self.string_param(a, cmd, i + 1)?);
                 }
-                // Offline: Helm's lookup finds nothing and returns an empty map.
-                return Ok(V::map(IndexMap::new()));
+                // Offline Helm's lookup finds nothing and returns an empty map.
+                let Some(table) = &self.eng.lookup else {
+                    return Ok(V::map(IndexMap::new()));
+                };
+                let key = crate::render::LookupKey {
+                    api_version: parts[0].clone(),
+                    kind: parts[1].clone(),
+                    namespace: parts[2].clone(),
+                    name: parts[3].clone(),
+                };
+                return Ok(V::from_owned(table.answer(key)));
             }
             "call" => {
                 arity(self, 1, true)?;

@@ -113,7 +113,9 @@ fn render_here(
             set.add(d);
         }
     }
-    let engine = Engine::new(set, opts.strict).with_foreign_defines(opts.foreign_defines.clone());
+    let engine = Engine::new(set, opts.strict)
+        .with_foreign_defines(opts.foreign_defines.clone())
+        .with_lookup(opts.lookup.clone());
 
     // Each chart's objects, built from the deepest up so `Subcharts` can hold them; a
     // subchart's Values is the very map inside its parent's.

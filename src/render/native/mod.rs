@@ -308,10 +308,29 @@ fn register_functions(
             },
         );
     }
-    // `lookup` reads the cluster during install and upgrade; offline it finds nothing.
-    env.add_function("lookup", |_args: Rest<MjValue>| -> Result<MjValue, Error> {
-        Ok(MjValue::from(MjMap::new()))
-    });
+}
+
+/// `lookup(apiVersion, kind, namespace, name)`: the cluster's object during install and
+/// upgrade; offline it finds nothing (an empty map).
+fn add_lookup(env: &mut Environment<'static>, table: Option<Arc<crate::render::LookupTable>>) {
+    env.add_function(
+        "lookup",
+        move |api_version: String,
+              kind: String,
+              namespace: String,
+              name: String|
+              -> Result<MjValue, Error> {
+            let Some(t) = &table else {
+                return Ok(MjValue::from(MjMap::new()));
+            };
+            Ok(to_mj(&t.answer(crate::render::LookupKey {
+                api_version,
+                kind,
+                namespace,
+                name,
+            })))
+        },
+    );
 }
 
 fn add_engine_functions(
@@ -373,6 +392,7 @@ pub fn render(
     let (mut env, define_files, sources) = environment(charts, opts)?;
     let budget = Arc::new(Budget::default());
     add_engine_functions(&mut env, budget, opts.foreign_defines.clone());
+    add_lookup(&mut env, opts.lookup.clone());
 
     let release_v = to_mj(&context::release(release));
     let caps_v = objects::capabilities(&context::capabilities(caps), caps.api_versions.clone());
