@@ -962,3 +962,37 @@ fn lookup_reads_the_live_cluster_on_install_and_upgrade() {
     assert!(!offline.contains(&password), "{offline}");
     assert!(offline.contains("namespaces-seen: \"no\""), "{offline}");
 }
+
+#[test]
+fn real_helm_charts_install_and_upgrade() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let charts = shared.join("corpus/charts");
+    let s = TestServer::start(None);
+    // cert-manager's ClusterRoles have `:` in their names (valid for RBAC objects).
+    let out = ok(pack(&s)
+        .args(["install", "cm"])
+        .arg(charts.join("cert-manager"))
+        .args(["-n", "cm", "--create-namespace"]));
+    assert!(out.contains("STATUS: deployed"), "{out}");
+    // Bitnami's Redis generates its password once and finds it again with lookup.
+    ok(pack(&s)
+        .args(["install", "cache"])
+        .arg(charts.join("bitnami-redis"))
+        .args(["-n", "cache", "--create-namespace"]));
+    let password = |s: &TestServer| {
+        kubectl_json(s, &k, &["secret", "-n", "cache", "cache-redis"])["data"]["redis-password"]
+            .clone()
+    };
+    let before = password(&s);
+    assert!(before.as_str().is_some_and(|p| !p.is_empty()), "{before}");
+    ok(pack(&s)
+        .args(["upgrade", "cache"])
+        .arg(charts.join("bitnami-redis"))
+        .args(["-n", "cache"]));
+    assert_eq!(password(&s), before);
+}

@@ -70,6 +70,20 @@ pub fn check_name(resource: &Resource, name: &str) -> Result<(), ApiError> {
         (resource.group.as_str(), resource.plural.as_str()),
         ("", "namespaces" | "services")
     );
+    // RBAC names are path segments: `system:controller:x` is a valid ClusterRole name.
+    if resource.group == "rbac.authorization.k8s.io" {
+        let why = match name {
+            "." => Some("may not be '.'"),
+            ".." => Some("may not be '..'"),
+            n if n.contains('/') => Some("may not contain '/'"),
+            n if n.contains('%') => Some("may not contain '%'"),
+            _ => None,
+        };
+        return match why {
+            Some(w) => Err(invalid(w)),
+            None => Ok(()),
+        };
+    }
     if label_only {
         if !is_label(name) {
             return Err(invalid(

@@ -629,6 +629,10 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
     }
     let ns = global.namespace().to_string();
     let rel = with_cluster(global, async |cluster, storage| {
+        // The release's lock lives in its namespace, so that comes first.
+        if req.create_namespace && !req.dry_run {
+            cluster.ensure_namespace(&ns).await?;
+        }
         locked(cluster, &ns, &name, async || {
             Ok(lifecycle::install(cluster, storage, &req, &mut std::io::stdin()).await?)
         })
@@ -668,6 +672,9 @@ pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
     let req = upgrade_request(args, global);
     let ns = global.namespace().to_string();
     let rel = with_cluster(global, async |cluster, storage| {
+        if req.install && req.create_namespace && !req.dry_run {
+            cluster.ensure_namespace(&ns).await?;
+        }
         locked(cluster, &ns, &args.name, async || {
             Ok(lifecycle::upgrade(cluster, storage, &req, &mut std::io::stdin()).await?)
         })

@@ -76,11 +76,29 @@ pub(super) fn print_error(err: &(dyn StdError + 'static)) -> u8 {
     }
     let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
     let dim = Style::new().dimmed();
-    eprintln!("{red}Error:{red:#} {err}");
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        eprintln!("  {dim}caused by:{dim:#} {c}");
-        cause = c.source();
+    // Each distinct message once, an API server's answer by its message alone (kube's own
+    // wording repeats it with a dump of the Status).
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = match e.downcast_ref::<kube::Error>() {
+            Some(kube::Error::Api(status)) => status.message.clone(),
+            _ => e.to_string(),
+        };
+        if !lines.iter().any(|l| l == &text || l.ends_with(&text)) {
+            lines.push(text);
+        }
+        if matches!(e.downcast_ref::<kube::Error>(), Some(kube::Error::Api(_))) {
+            break;
+        }
+        cur = e.source();
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            eprintln!("{red}Error:{red:#} {line}");
+        } else {
+            eprintln!("  {dim}caused by:{dim:#} {line}");
+        }
     }
     super::EXIT_FAILURE
 }

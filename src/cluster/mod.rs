@@ -28,7 +28,7 @@ pub enum ClusterError {
     #[error("starting the embedded cluster: {0}")]
     Embedded(#[from] StartError),
     /// A request failed.
-    #[error("{0}")]
+    #[error("{}", kube_message(.0))]
     Kube(#[from] kube::Error),
     /// A manifest names a kind the cluster does not serve.
     #[error(
@@ -43,6 +43,15 @@ pub enum ClusterError {
     /// A manifest is not an object with apiVersion, kind and metadata.name.
     #[error("manifest {0} has no apiVersion, kind or metadata.name")]
     Incomplete(String),
+}
+
+/// A kube error in a person's words: the API server's own message for a refused request
+/// (kube's display adds a dump of the whole Status), else kube's text.
+pub fn kube_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// How to reach a cluster.

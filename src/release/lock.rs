@@ -29,7 +29,7 @@ pub enum LockError {
         expires: String,
     },
     /// The cluster failed.
-    #[error("{0}")]
+    #[error("{}", crate::cluster::kube_message(.0))]
     Kube(#[from] kube::Error),
 }
 

@@ -158,7 +158,7 @@ pub enum StorageError {
         source: RecordError,
     },
     /// The cluster refused or failed.
-    #[error("{0}")]
+    #[error("{}", crate::cluster::kube_message(.0))]
     Kube(#[from] kube::Error),
 }
 
