@@ -37,6 +37,39 @@ pub fn call_error(name: &str, msg: impl std::fmt::Display) -> FuncError {
 /// The panic Go raises when a Sprig function reflects on a nil argument.
 pub const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
 
+/// A Go type the value model does not tell apart: `int` (template constants, `len`) rather
+/// than `int64`, or `[]uint8` (`.Files.GetBytes`) rather than `string`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoType {
+    /// Go's `int`.
+    Int,
+    /// Go's `[]byte`.
+    Bytes,
+}
+
+thread_local! {
+    /// Values inside the current call's arguments (by address) whose Go type is not the
+    /// default one of their kind, set by the Go-template engine around a library call.
+    static GO_TYPES: std::cell::RefCell<Vec<(*const Value, GoType)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs a library call with these values' Go types known (`typeOf`, `%T`, error messages).
+pub fn with_go_types<R>(types: Vec<(*const Value, GoType)>, f: impl FnOnce() -> R) -> R {
+    let saved = GO_TYPES.with(|g| std::mem::replace(&mut *g.borrow_mut(), types));
+    let r = f();
+    GO_TYPES.with(|g| *g.borrow_mut() = saved);
+    r
+}
+
+fn go_type_of(v: &Value) -> Option<GoType> {
+    GO_TYPES.with(|g| {
+        g.borrow()
+            .iter()
+            .find(|(p, _)| std::ptr::eq(*p, v))
+            .map(|(_, t)| *t)
+    })
+}
+
 /// Go's name for the type a value has in Helm (`typeOf`, `%T`, error messages): numbers are
 /// `int64`/`float64` (Helm's `--set` integers and values-file numbers), lists
 /// `[]interface {}`, maps `map[string]interface {}`, null `<nil>`.
@@ -46,8 +79,10 @@ pub fn go_type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "<nil>",
         Value::Bool(_) => "bool",
+        Value::Int(_) if go_type_of(v) == Some(GoType::Int) => "int",
         Value::Int(_) => "int64",
         Value::Float(_) => "float64",
+        Value::String(_) if go_type_of(v) == Some(GoType::Bytes) => "[]uint8",
         Value::String(_) => "string",
         Value::List(_) => "[]interface {}",
         Value::Map(_) => "map[string]interface {}",
@@ -59,8 +94,10 @@ pub fn go_kind_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "invalid",
         Value::Bool(_) => "bool",
+        Value::Int(_) if go_type_of(v) == Some(GoType::Int) => "int",
         Value::Int(_) => "int64",
         Value::Float(_) => "float64",
+        Value::String(_) if go_type_of(v) == Some(GoType::Bytes) => "slice",
         Value::String(_) => "string",
         Value::List(_) => "slice",
         Value::Map(_) => "map",

@@ -56,6 +56,9 @@ const ENGINE_FUNCS: &[&str] = &[
     "call",
 ];
 
+/// Library functions whose integers are Go `int`s (the others give `int64`s).
+const GO_INT_RESULTS: &[&str] = &["int", "atoi", "randInt", "until", "untilStep", "len"];
+
 /// Sprig functions Helm removes.
 const REMOVED: &[&str] = &["env", "expandenv"];
 
@@ -486,7 +489,7 @@ impl State<'_> {
                     ));
                 }
             },
-            V::Int(n) => {
+            V::Int(n) | V::Int64(n) => {
                 if c.pipe.decl.len() > 1 {
                     let (pos, at) = range_at(c);
                     return Err(self.fail(
@@ -612,7 +615,8 @@ impl State<'_> {
                     ));
                 }
                 let recv = self.eval_arg(dot, node)?;
-                return self.eval_field_chain(dot, recv, first, fields, &cmd.args, final_, false);
+                let at = last_evaluated(node).unwrap_or(first);
+                return self.eval_field_chain(dot, recv, at, fields, &cmd.args, final_, false);
             }
             Arg::Identifier(pos, name) => return self.eval_function(dot, *pos, name, cmd, final_),
             Arg::Pipe(p) => {
@@ -701,7 +705,8 @@ impl State<'_> {
                     ));
                 }
                 let recv = self.eval_arg(dot, node)?;
-                self.eval_field_chain(dot, recv, arg, fields, &[], None, false)
+                let at = last_evaluated(node).unwrap_or(arg);
+                self.eval_field_chain(dot, recv, at, fields, &[], None, false)
             }
             Arg::Bool(_, b) => Ok(V::Bool(*b)),
             Arg::Number(pos, n) => self.ideal_constant(*pos, n),
@@ -1039,9 +1044,8 @@ impl State<'_> {
             }
             "required" | "fail" => {
                 let v = self.call_args(dot, &cmd.args, final_)?;
-                let plain: Vec<Value> = v.iter().map(V::to_value).collect();
                 let f = library().get(name).copied();
-                return match f.map(|f| (f.call)(&plain)) {
+                return match f.map(|f| call_lib(f, &v)) {
                     Some(Ok(_)) => Ok(if name == "required" {
                         v[1].clone()
                     } else {
@@ -1192,7 +1196,9 @@ impl State<'_> {
                 for ix in &v[1..] {
                     item = match (&item, ix) {
                         (V::Map(m), V::Str(k)) => m.borrow().get(&**k).cloned().unwrap_or(V::Nil),
-                        (V::List(l), V::Int(i)) if *i >= 0 && (*i as usize) < l.len() => {
+                        (V::List(l), V::Int(i) | V::Int64(i))
+                            if *i >= 0 && (*i as usize) < l.len() =>
+                        {
                             l[*i as usize].clone()
                         }
                         _ => {
@@ -1278,8 +1284,8 @@ impl State<'_> {
                 format!("{name:?} is not a defined function"),
             ));
         };
-        let plain: Vec<Value> = args.iter().map(V::to_value).collect();
-        match (f.call)(&plain) {
+        match call_lib(f, &args) {
+            Ok(v) if GO_INT_RESULTS.contains(&name) => Ok(V::from_owned(v).with_go_ints()),
             Ok(v) => Ok(V::from_owned(v)),
             Err(FuncError(msg)) => {
                 if msg.starts_with("error calling ") {
@@ -1298,7 +1304,7 @@ impl State<'_> {
         if let Some(rest) = msg.strip_prefix("wrong type for value; expected ")
             && let Some((want, got)) = rest.split_once("; got ")
         {
-            let matches = |v: &V| v.go_type() == got || (got == "int64" && matches!(v, V::Int(_)));
+            let matches = |v: &V| v.go_type() == got;
             if let Some(i) = args.iter().position(matches)
                 && let Some(node) = node_of(i)
             {
@@ -1467,6 +1473,30 @@ impl State<'_> {
             }
         }
     }
+}
+
+/// The word Go evaluated last inside a parenthesised pipeline: where it reports an error in
+/// the fields chained after it (`(print "a").x` fails "at <\"a\">").
+fn last_evaluated(node: &Arg) -> Option<&Arg> {
+    let Arg::Pipe(p) = node else {
+        return None;
+    };
+    let cmd = p.cmds.last()?;
+    let last = cmd.args.last()?;
+    Some(last_evaluated(last).unwrap_or(last))
+}
+
+/// Calls a library function with Go's `int` and `[]byte` values known to it (see
+/// [`funcs::args::with_go_types`]).
+fn call_lib(f: Func, args: &[V]) -> funcs::FuncResult {
+    let plain: Vec<Value> = args.iter().map(V::to_value).collect();
+    let mut ints = Vec::new();
+    for (a, p) in args.iter().zip(&plain) {
+        if a.has_int() {
+            super::value::mark(a, p, &mut ints);
+        }
+    }
+    funcs::args::with_go_types(ints, || (f.call)(&plain))
 }
 
 /// Go's refusal of a constant argument of the wrong kind for a typed parameter.

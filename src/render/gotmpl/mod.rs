@@ -120,6 +120,11 @@ fn render_here(
     // Each chart's objects, built from the deepest up so `Subcharts` can hold them; a
     // subchart's Values is the very map inside its parent's.
     let release_v = V::from_owned(context::release(release));
+    // Helm's Revision is a Go int.
+    if let V::Map(m) = &release_v {
+        m.borrow_mut()
+            .insert("Revision".to_owned(), V::Int(release.revision));
+    }
     let caps_v = capabilities(caps);
     let mut values_of: HashMap<String, V> = HashMap::new();
     for cr in charts {

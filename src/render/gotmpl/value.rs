@@ -2,6 +2,7 @@
 //! interface, maps shared by reference (so `set` and `merge` change them in place, as in
 //! Go), and Helm's objects with methods (`Files`, `APIVersions`, `KubeVersion`).
 
+use crate::funcs::args::GoType;
 use crate::funcs::format::go_sprint_value;
 use crate::render::files::Files;
 use crate::value::{Map, Value};
@@ -22,8 +23,10 @@ pub enum V {
     Nil,
     /// A boolean.
     Bool(bool),
-    /// An integer.
+    /// A Go `int`: template constants, `len`, indexes, `.Release.Revision`.
     Int(i64),
+    /// A Go `int64`: `--set` numbers and Sprig's arithmetic.
+    Int64(i64),
     /// A float64.
     Float(f64),
     /// A string.
@@ -52,6 +55,29 @@ pub enum Obj {
     Struct(&'static str, IndexMap<String, V>),
 }
 
+/// Records where, in `plain` (the conversion of `v`, at its final address), the values whose
+/// Go type the value model does not tell apart (`int`, `[]byte`) are.
+pub fn mark(v: &V, plain: &Value, ints: &mut Vec<(*const Value, GoType)>) {
+    match (v, plain) {
+        (V::Int(_), Value::Int(_)) => ints.push((plain as *const Value, GoType::Int)),
+        (V::Bytes(_), Value::String(_)) => ints.push((plain as *const Value, GoType::Bytes)),
+        (V::List(l), Value::List(p)) => {
+            for (a, b) in l.iter().zip(p) {
+                mark(a, b, ints);
+            }
+        }
+        (V::Map(m), Value::Map(p)) => {
+            let m = m.borrow();
+            for (k, a) in m.iter() {
+                if let Some(b) = p.get(k) {
+                    mark(a, b, ints);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 impl V {
     /// A string value.
     pub fn str(s: &str) -> V {
@@ -68,7 +94,7 @@ impl V {
         match self {
             V::Missing | V::Nil => false,
             V::Bool(b) => *b,
-            V::Int(i) => *i != 0,
+            V::Int(i) | V::Int64(i) => *i != 0,
             V::Float(f) => *f != 0.0,
             V::Str(s) => !s.is_empty(),
             V::Bytes(b) => !b.is_empty(),
@@ -98,6 +124,7 @@ impl V {
             V::Nil => "interface {}",
             V::Bool(_) => "bool",
             V::Int(_) => "int",
+            V::Int64(_) => "int64",
             V::Float(_) => "float64",
             V::Str(_) => "string",
             V::Bytes(_) => "[]uint8",
@@ -117,7 +144,7 @@ impl V {
         match self {
             V::Missing | V::Nil => Value::Null,
             V::Bool(b) => Value::Bool(*b),
-            V::Int(i) => Value::Int(*i),
+            V::Int(i) | V::Int64(i) => Value::Int(*i),
             V::Float(f) => Value::Float(*f),
             V::Str(s) => Value::String(s.to_string()),
             V::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
@@ -154,7 +181,7 @@ impl V {
         match v {
             Value::Null => V::Nil,
             Value::Bool(b) => V::Bool(*b),
-            Value::Int(i) => V::Int(*i),
+            Value::Int(i) => V::Int64(*i),
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::str(s),
             Value::List(l) => V::List(Rc::new(l.iter().map(V::from_value).collect())),
@@ -176,12 +203,38 @@ impl V {
         }
     }
 
+    /// True when a Go `int` or `[]byte` is in the value (see [`mark`]).
+    pub fn has_int(&self) -> bool {
+        match self {
+            V::Int(_) | V::Bytes(_) => true,
+            V::List(l) => l.iter().any(V::has_int),
+            V::Map(m) => m.borrow().values().any(V::has_int),
+            _ => false,
+        }
+    }
+
+    /// Integers that are Go `int` become a result of this kind when `from_owned` meets them
+    /// in a function's answer.
+    pub fn with_go_ints(self) -> V {
+        match self {
+            V::Int64(i) => V::Int(i),
+            V::List(l) => V::List(Rc::new(
+                Rc::try_unwrap(l)
+                    .unwrap_or_else(|l| (*l).clone())
+                    .into_iter()
+                    .map(V::with_go_ints)
+                    .collect(),
+            )),
+            other => other,
+        }
+    }
+
     /// What `{{ value }}` prints (before Helm removes `<no value>`).
     pub fn print(&self, out: &mut String) {
         match self {
             V::Missing | V::Nil => out.push_str("<no value>"),
             V::Str(s) => out.push_str(s),
-            V::Int(i) => {
+            V::Int(i) | V::Int64(i) => {
                 use std::fmt::Write as _;
                 let _ = write!(out, "{i}");
             }
