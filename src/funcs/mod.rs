@@ -13,6 +13,7 @@ pub mod escape;
 pub mod format;
 pub mod lists;
 pub mod logic;
+pub mod path;
 pub mod random;
 pub mod regex;
 pub mod semver;
@@ -74,6 +75,7 @@ pub fn all() -> Vec<Func> {
         lists::FUNCS,
         dicts::FUNCS,
         logic::FUNCS,
+        path::FUNCS,
         format::FUNCS,
         yaml::FUNCS,
         encoding::FUNCS,

@@ -779,6 +779,7 @@ mod ext_table {
             super::super::semver::FUNCS,
             super::FUNCS,
             super::super::time::FUNCS,
+            super::super::path::FUNCS,
         ];
         groups.iter().flat_map(|g| g.iter().copied()).collect()
     }
