@@ -4,6 +4,7 @@
 mod common;
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn pack() -> Command {
@@ -308,4 +309,261 @@ fn without_times(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A static file server on loopback for the test's lifetime (HTTP/1.1, one request per
+/// connection), optionally demanding basic auth (`user:pass`, base64).
+struct StaticServer {
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StaticServer {
+    fn start(root: PathBuf, basic: Option<&'static str>) -> StaticServer {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                stream.set_nonblocking(false).ok();
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                reader.read_line(&mut line).ok();
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let mut authorized = basic.is_none();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some(b) = basic
+                        && h.to_ascii_lowercase().starts_with("authorization: basic ")
+                        && h.trim_end().ends_with(b)
+                    {
+                        authorized = true;
+                    }
+                }
+                let mut out = stream;
+                let file = root.join(path.trim_start_matches('/'));
+                let (status, body) = if !authorized {
+                    ("401 Unauthorized", Vec::new())
+                } else if file.is_file() {
+                    ("200 OK", std::fs::read(&file).unwrap_or_default())
+                } else {
+                    ("404 Not Found", Vec::new())
+                };
+                let _ = write!(
+                    out,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = out.write_all(&body);
+            }
+        });
+        StaticServer { url, stop }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn pack_in(home: &Path) -> Command {
+    let mut c = pack();
+    c.env("PACK_CONFIG_HOME", home.join("config"))
+        .env("PACK_CACHE_HOME", home.join("cache"))
+        .env("PACK_DATA_HOME", home.join("data"));
+    c
+}
+
+#[test]
+fn repositories_add_search_pull_and_install_from_them() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let repo = tmp.path().join("repo");
+    let src = chart(tmp.path());
+    pack()
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            repo.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    pack()
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            repo.to_str().unwrap(),
+            "--version",
+            "0.4.0-beta.1",
+        ])
+        .assert()
+        .success();
+    let server = StaticServer::start(repo.clone(), None);
+    pack()
+        .args([
+            "repo",
+            "index",
+            repo.to_str().unwrap(),
+            "--url",
+            &server.url,
+        ])
+        .assert()
+        .success();
+    let home = tmp.path().join("home");
+    pack_in(&home)
+        .args(["repo", "add", "r", &server.url])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"r\" has been added"));
+    pack_in(&home)
+        .args(["repo", "list"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(server.url.as_str()));
+    // The newest stable version unless asked otherwise.
+    pack_in(&home)
+        .args(["search", "repo", "demo"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("r/demo").and(predicates::str::contains("0.3.0")));
+    pack_in(&home)
+        .args([
+            "search",
+            "repo",
+            "demo",
+            "--versions",
+            "--version",
+            ">=0.4.0-0",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("0.4.0-beta.1"));
+    let out = tmp.path().join("pulled");
+    pack_in(&home)
+        .args(["pull", "r/demo", "--untar", "-d", out.to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(out.join("demo/templates/cm.yaml").is_file());
+    pack_in(&home)
+        .args([
+            "pull",
+            "r/demo",
+            "--version",
+            "0.4.0-beta.1",
+            "-d",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    assert!(out.join("demo-0.4.0-beta.1.tgz").is_file());
+    // A chart reference renders straight from the repository.
+    pack_in(&home)
+        .args(["template", "x", "r/demo"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("extra: \"hello\""));
+    pack_in(&home)
+        .args(["pull", "r/nope"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "chart \"nope\" not found in repository r",
+        ));
+    pack_in(&home)
+        .args(["repo", "remove", "r"])
+        .assert()
+        .success();
+    pack_in(&home)
+        .args(["repo", "list"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("no repositories"));
+
+    // helm reads the repository pack indexed, and pulls pack's archives.
+    if let Some(helm_bin) = common::reference_tool("helm") {
+        let hh = tmp.path().join("helm-home");
+        common::run_ok(common::helm(&helm_bin, &hh).args(["repo", "add", "r", &server.url]));
+        let found = common::run_ok(common::helm(&helm_bin, &hh).args(["search", "repo", "demo"]));
+        assert!(
+            found.contains("r/demo") && found.contains("0.3.0"),
+            "{found}"
+        );
+        let dest = tmp.path().join("helm-pulled");
+        std::fs::create_dir_all(&dest).expect("dir");
+        common::run_ok(common::helm(&helm_bin, &hh).args([
+            "pull",
+            "r/demo",
+            "-d",
+            dest.to_str().unwrap(),
+        ]));
+        assert!(dest.join("demo-0.3.0.tgz").is_file());
+    }
+}
+
+#[test]
+fn repository_credentials_are_required_and_used() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let repo = tmp.path().join("repo");
+    let src = chart(tmp.path());
+    pack()
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            repo.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    // "user:secret" in base64.
+    let server = StaticServer::start(repo.clone(), Some("dXNlcjpzZWNyZXQ="));
+    pack()
+        .args([
+            "repo",
+            "index",
+            repo.to_str().unwrap(),
+            "--url",
+            &server.url,
+        ])
+        .assert()
+        .success();
+    let home = tmp.path().join("home");
+    pack_in(&home)
+        .args(["repo", "add", "private", &server.url])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("401"));
+    pack_in(&home)
+        .args([
+            "repo",
+            "add",
+            "private",
+            &server.url,
+            "--username",
+            "user",
+            "--password",
+            "secret",
+        ])
+        .assert()
+        .success();
+    pack_in(&home)
+        .args([
+            "pull",
+            "private/demo",
+            "-d",
+            tmp.path().join("out").to_str().unwrap(),
+        ])
+        .assert()
+        .success();
 }

@@ -130,8 +130,12 @@ pub enum Command {
     Dependency(dependency::DependencyArgs),
     /// Package chart directories into reproducible versioned archives.
     Package(package::PackageArgs),
-    /// Work with chart repositories (index).
+    /// Work with chart repositories: index, add, list, update, remove.
     Repo(package::RepoArgs),
+    /// Search the added chart repositories.
+    Search(package::SearchArgs),
+    /// Download a chart from an added repository (REPO/CHART).
+    Pull(package::PullArgs),
     /// Install a chart as a release.
     Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.
@@ -205,6 +209,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Create(args) => create::run(&args),
         Command::Package(args) => package::package(&args),
         Command::Repo(args) => package::repo(&args),
+        Command::Search(args) => package::search(&args),
+        Command::Pull(args) => package::pull(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
         Command::Validate(args) => validate::run(&args),

@@ -1,9 +1,12 @@
-//! `pack package CHART...`: chart directories to reproducible `<name>-<version>.tgz`
-//! archives, and `pack repo index DIR`: a repository's `index.yaml`.
+//! `pack package CHART...` (chart directories to reproducible `<name>-<version>.tgz`),
+//! `pack repo index|add|list|update|remove`, `pack search repo` and `pack pull REPO/CHART`.
 
 use super::{CliResult, Context};
+use crate::repo::http::{self, Repository};
 use crate::repo::{self, PackageOptions};
+use crate::settings::Dirs;
 use clap::{Args, Subcommand};
+use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -49,6 +52,108 @@ pub struct RepoArgs {
 pub enum RepoCommand {
     /// Write DIR/index.yaml for the chart archives in DIR and its subdirectories.
     Index(IndexArgs),
+    /// Add a chart repository (its index is fetched to check it).
+    Add(AddArgs),
+    /// List the chart repositories.
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Fetch the latest indexes of the repositories (all, or those named).
+    #[command(visible_alias = "up")]
+    Update(UpdateArgs),
+    /// Remove chart repositories.
+    #[command(visible_alias = "rm")]
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Name to refer to the repository by (`NAME/chart`).
+    pub name: String,
+    /// The repository's URL.
+    pub url: String,
+    /// Basic-auth user name.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Basic-auth password.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Read the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Trust the CAs in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Skip TLS certificate checks.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Send the credentials to chart URLs on other hosts too.
+    #[arg(long)]
+    pub pass_credentials: bool,
+    /// Replace a repository of the same name.
+    #[arg(long)]
+    pub force_update: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = super::OutputFormat::Table)]
+    pub output: super::OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Repositories to update (default: all).
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Repositories to remove.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(subcommand)]
+    pub command: SearchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Search the added repositories' indexes for charts.
+    Repo(SearchRepoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchRepoArgs {
+    /// A word to look for in chart names, descriptions and keywords (all charts when absent).
+    pub keyword: Option<String>,
+    /// Show every version, not only the newest.
+    #[arg(short = 'l', long)]
+    pub versions: bool,
+    /// A version constraint (`^1.2`, `>=2.0.0`).
+    #[arg(long, value_name = "CONSTRAINT")]
+    pub version: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = super::OutputFormat::Table)]
+    pub output: super::OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// A chart in an added repository: REPO/CHART.
+    pub chart: String,
+    /// A version constraint (default: the latest stable version).
+    #[arg(long, value_name = "CONSTRAINT")]
+    pub version: Option<String>,
+    /// Directory to save the chart to.
+    #[arg(short = 'd', long, default_value = ".", value_name = "DIR")]
+    pub destination: PathBuf,
+    /// Unpack the chart into the destination.
+    #[arg(long)]
+    pub untar: bool,
 }
 
 #[derive(Debug, Args)]
@@ -67,9 +172,203 @@ pub struct IndexArgs {
 }
 
 pub fn repo(args: &RepoArgs) -> CliResult {
+    let dirs = Dirs::from_env();
     match &args.command {
         RepoCommand::Index(a) => index(a),
+        RepoCommand::Add(a) => {
+            let mut password = a.password.clone().unwrap_or_default();
+            if a.password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                password = s.trim_end_matches(['\n', '\r']).to_owned();
+            }
+            let repo = Repository {
+                name: a.name.clone(),
+                url: a.url.trim_end_matches('/').to_owned(),
+                username: a.username.clone().unwrap_or_default(),
+                password,
+                ca_file: a
+                    .ca_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                insecure_skip_tls_verify: a.insecure_skip_tls_verify,
+                pass_credentials_all: a.pass_credentials,
+            };
+            http::add(&dirs, repo, a.force_update)?;
+            println!("\"{}\" has been added to your repositories", a.name);
+            Ok(())
+        }
+        RepoCommand::List(a) => {
+            let file = http::RepoFile::load(&dirs.repository_config())?;
+            if file.repositories.is_empty() {
+                return Err("no repositories to show".into());
+            }
+            match a.output {
+                super::OutputFormat::Table => {
+                    let w = file
+                        .repositories
+                        .iter()
+                        .map(|r| r.name.len())
+                        .max()
+                        .unwrap_or(4)
+                        .max(4);
+                    println!("{:<w$}\tURL", "NAME");
+                    for r in &file.repositories {
+                        println!("{:<w$}\t{}", r.name, r.url);
+                    }
+                }
+                other => {
+                    let rows: Vec<serde_json::Value> = file
+                        .repositories
+                        .iter()
+                        .map(|r| serde_json::json!({"name": r.name, "url": r.url}))
+                        .collect();
+                    print_rows(&rows, other)?;
+                }
+            }
+            Ok(())
+        }
+        RepoCommand::Update(a) => {
+            let results = http::update(&dirs, &a.names)?;
+            if results.is_empty() {
+                return Err("no repositories found: add one with `pack repo add NAME URL`".into());
+            }
+            let mut failed = 0;
+            for (name, r) in results {
+                match r {
+                    Ok(()) => println!(
+                        "...Successfully got an update from the \"{name}\" chart repository"
+                    ),
+                    Err(e) => {
+                        failed += 1;
+                        anstream::eprintln!(
+                            "...Unable to get an update from the \"{name}\" chart repository: {e}"
+                        );
+                    }
+                }
+            }
+            if failed > 0 {
+                return Err(format!("{failed} repositories could not be updated").into());
+            }
+            println!("Update Complete. ⎈Happy Helming!⎈");
+            Ok(())
+        }
+        RepoCommand::Remove(a) => {
+            http::remove(&dirs, &a.names)?;
+            for n in &a.names {
+                println!("\"{n}\" has been removed from your repositories");
+            }
+            Ok(())
+        }
     }
+}
+
+fn print_rows(rows: &[serde_json::Value], format: super::OutputFormat) -> CliResult {
+    match format {
+        super::OutputFormat::Json => println!("{}", serde_json::to_string(rows)?),
+        _ => {
+            let v = crate::value::Value::from(serde_json::Value::Array(rows.to_vec()));
+            print!("{}", crate::value::yaml::to_string(&v));
+        }
+    }
+    Ok(())
+}
+
+pub fn search(args: &SearchArgs) -> CliResult {
+    let SearchCommand::Repo(a) = &args.command;
+    let dirs = Dirs::from_env();
+    let rows = http::search(
+        &dirs,
+        a.keyword.as_deref().unwrap_or(""),
+        a.versions,
+        a.version.as_deref().unwrap_or(""),
+    )?;
+    match a.output {
+        super::OutputFormat::Table => {
+            if rows.is_empty() {
+                println!("No results found");
+                return Ok(());
+            }
+            let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+            println!(
+                "{:<w$}\t{:<13}\t{:<11}\tDESCRIPTION",
+                "NAME", "CHART VERSION", "APP VERSION"
+            );
+            for r in &rows {
+                println!(
+                    "{:<w$}\t{:<13}\t{:<11}\t{}",
+                    r.name, r.version, r.app_version, r.description
+                );
+            }
+        }
+        other => {
+            let rows: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| serde_json::json!({"name": r.name, "version": r.version, "app_version": r.app_version, "description": r.description}))
+                .collect();
+            print_rows(&rows, other)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn pull(args: &PullArgs) -> CliResult {
+    let dirs = Dirs::from_env();
+    let (bytes, name) = http::download(&dirs, &args.chart, args.version.as_deref().unwrap_or(""))?;
+    std::fs::create_dir_all(&args.destination)
+        .context(format!("creating {}", args.destination.display()))?;
+    if args.untar {
+        let chart =
+            crate::chart::load_archive_bytes(&bytes, &name).context(format!("reading {name}"))?;
+        let target = args.destination.join(chart.name());
+        if target.exists() {
+            return Err(format!(
+                "{} already exists: remove it or pull elsewhere",
+                target.display()
+            )
+            .into());
+        }
+        let archive = crate::chart::archive::read_chart_archive_bytes(&bytes, &Default::default())
+            .context(format!("reading {name}"))?;
+        for f in archive {
+            let path = target.join(&f.path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).context(format!("creating {}", dir.display()))?;
+            }
+            std::fs::write(&path, &f.data).context(format!("writing {}", path.display()))?;
+        }
+    } else {
+        let path = args.destination.join(&name);
+        std::fs::write(&path, &bytes).context(format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A chart argument as a path: itself when it exists locally, else `REPO/CHART` of an
+/// added repository, downloaded into the cache.
+pub fn resolve_chart(
+    chart: &std::path::Path,
+    version: Option<&str>,
+) -> Result<PathBuf, Box<dyn std::error::Error + Send + Sync>> {
+    let text = chart.to_string_lossy();
+    if chart.exists() || !text.contains('/') || text.starts_with('.') || text.starts_with('/') {
+        return Ok(chart.to_path_buf());
+    }
+    let dirs = Dirs::from_env();
+    let repo_name = text.split('/').next().unwrap_or_default();
+    let known = http::RepoFile::load(&dirs.repository_config())?
+        .get(repo_name)
+        .is_some();
+    if !known {
+        return Ok(chart.to_path_buf());
+    }
+    let (bytes, name) = http::download(&dirs, &text, version.unwrap_or(""))?;
+    let dir = dirs.repository_cache().join("charts");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes)?;
+    Ok(path)
 }
 
 fn index(args: &IndexArgs) -> CliResult {

@@ -559,8 +559,10 @@ fn template_request(
     chart: PathBuf,
     global: &GlobalArgs,
     values: &ValuesFlags,
-) -> TemplateRequest {
-    TemplateRequest {
+) -> Result<TemplateRequest, Boxed> {
+    // A chart of an added repository (`REPO/CHART`) is downloaded first.
+    let chart = super::package::resolve_chart(&chart, None)?;
+    Ok(TemplateRequest {
         chart,
         release: ReleaseInfo {
             name: name.to_string(),
@@ -570,7 +572,7 @@ fn template_request(
         },
         values: ValueOptions::from(values),
         ..TemplateRequest::default()
-    }
+    })
 }
 
 fn generated_name(chart: &std::path::Path) -> String {
@@ -610,7 +612,7 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
     }
     let dry_run = args.dry_run.filter(|d| *d != DryRun::None);
     let req = InstallRequest {
-        template: template_request(&name, PathBuf::from(chart), global, &args.values),
+        template: template_request(&name, PathBuf::from(chart), global, &args.values)?,
         create_namespace: args.create_namespace,
         dry_run: dry_run.is_some(),
         replace: args.replace,
@@ -646,7 +648,7 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
 }
 
 /// The upgrade an `upgrade` command line asks for (also what `diff upgrade` previews).
-fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> UpgradeRequest {
+fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> Result<UpgradeRequest, Boxed> {
     let reuse = if args.reuse_values {
         ValueReuse::Reuse
     } else if args.reset_values {
@@ -656,8 +658,8 @@ fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> UpgradeRequest {
     } else {
         ValueReuse::Default
     };
-    UpgradeRequest {
-        template: template_request(&args.name, args.chart.clone(), global, &args.values),
+    Ok(UpgradeRequest {
+        template: template_request(&args.name, args.chart.clone(), global, &args.values)?,
         reuse,
         install: args.install,
         create_namespace: args.create_namespace,
@@ -665,11 +667,11 @@ fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> UpgradeRequest {
         history_max: args.history_max,
         skip_crds: args.skip_crds,
         apply: ApplyOptions::from(&args.apply),
-    }
+    })
 }
 
 pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
-    let req = upgrade_request(args, global);
+    let req = upgrade_request(args, global)?;
     let ns = global.namespace().to_string();
     let rel = with_cluster(global, async |cluster, storage| {
         if req.install && req.create_namespace && !req.dry_run {
@@ -693,7 +695,7 @@ pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
             let name = a.args.first().cloned().unwrap_or_default();
             let chart = a.args.get(1).cloned().unwrap_or_default();
             let req = InstallRequest {
-                template: template_request(&name, PathBuf::from(chart), global, &a.values),
+                template: template_request(&name, PathBuf::from(chart), global, &a.values)?,
                 apply: ApplyOptions::from(&a.apply),
                 ..InstallRequest::default()
             };
@@ -702,7 +704,7 @@ pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
             })?
         }
         DiffWhat::Upgrade(a) => {
-            let req = upgrade_request(a, global);
+            let req = upgrade_request(a, global)?;
             with_cluster(global, async |cluster, storage| {
                 Ok(diff::upgrade(
                     cluster,

@@ -75,7 +75,7 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
         _ => unreachable!("clap allows one or two arguments"),
     };
     let req = TemplateRequest {
-        chart: PathBuf::from(&chart),
+        chart: super::package::resolve_chart(&PathBuf::from(&chart), None)?,
         release: ReleaseInfo {
             name: name.clone(),
             namespace: global.namespace().to_owned(),

@@ -1,7 +1,8 @@
-//! Chart distribution: `package` (a chart directory to a reproducible `.tgz`) and `index`
-//! (a repository's `index.yaml`, as Helm writes and reads it). HTTP repositories, pulling,
-//! pushing and OCI registries build on these.
+//! Chart distribution: `package` (a chart directory to a reproducible `.tgz`), `index` (a
+//! repository's `index.yaml`, as Helm writes and reads it) and `http` (configured HTTP
+//! repositories: add, update, search, download). Pushing and OCI registries build on these.
 
+pub mod http;
 pub mod index;
 pub mod package;
 

@@ -1,0 +1,482 @@
+//! HTTP chart repositories on the client side, as Helm keeps them: `repositories.yaml` in
+//! pack's config directory, each repository's `index.yaml` cached as `<name>-index.yaml`,
+//! charts found by `repo/chart` and a version constraint, downloaded with the repository's
+//! credentials (sent to another host only with `pass_credentials_all`).
+
+use super::index::Index;
+use crate::settings::Dirs;
+use crate::value::emit::{EmitOptions, emit};
+use crate::value::{Map, Value};
+use crate::versions::{Constraints, compare, parse_version};
+use std::path::{Path, PathBuf};
+
+/// Why a repository operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A local file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The repository could not be reached or answered an error.
+    #[error("looks like {url:?} is not a valid chart repository or cannot be reached: {message}")]
+    Unreachable {
+        /// What was fetched.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// A name or reference is wrong.
+    #[error("{0}")]
+    User(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
+    move |source| RepoError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// One configured repository (Helm's `repositories.yaml` entry).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Repository {
+    /// Its name (`bitnami`).
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// Basic-auth user.
+    pub username: String,
+    /// Basic-auth password.
+    pub password: String,
+    /// A CA bundle to trust.
+    pub ca_file: String,
+    /// Skip TLS verification.
+    pub insecure_skip_tls_verify: bool,
+    /// Send the credentials to chart URLs on other hosts too.
+    pub pass_credentials_all: bool,
+}
+
+impl Repository {
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("name".into(), self.name.as_str().into());
+        m.insert("url".into(), self.url.as_str().into());
+        m.insert("username".into(), self.username.as_str().into());
+        m.insert("password".into(), self.password.as_str().into());
+        m.insert("caFile".into(), self.ca_file.as_str().into());
+        m.insert("certFile".into(), "".into());
+        m.insert("keyFile".into(), "".into());
+        m.insert(
+            "insecure_skip_tls_verify".into(),
+            self.insecure_skip_tls_verify.into(),
+        );
+        m.insert(
+            "pass_credentials_all".into(),
+            self.pass_credentials_all.into(),
+        );
+        Value::Map(m)
+    }
+
+    fn from_value(v: &Value) -> Option<Repository> {
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let b = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let r = Repository {
+            name: s("name"),
+            url: s("url"),
+            username: s("username"),
+            password: s("password"),
+            ca_file: s("caFile"),
+            insecure_skip_tls_verify: b("insecure_skip_tls_verify"),
+            pass_credentials_all: b("pass_credentials_all"),
+        };
+        (!r.name.is_empty()).then_some(r)
+    }
+
+    fn client(&self) -> Result<reqwest::blocking::Client, RepoError> {
+        let mut b = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .danger_accept_invalid_certs(self.insecure_skip_tls_verify);
+        if !self.ca_file.is_empty() {
+            let pem = std::fs::read(&self.ca_file).map_err(io(Path::new(&self.ca_file)))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| RepoError::User(format!("CA file {}: {e}", self.ca_file)))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        b.build()
+            .map_err(|e| RepoError::User(format!("HTTP client: {e}")))
+    }
+
+    /// GETs a URL, with this repository's credentials when `auth` says so.
+    fn get(&self, url: &str, auth: bool) -> Result<Vec<u8>, RepoError> {
+        let unreachable = |message: String| RepoError::Unreachable {
+            url: url.to_owned(),
+            message,
+        };
+        let mut req = self.client()?.get(url);
+        if auth && !self.username.is_empty() {
+            req = req.basic_auth(&self.username, Some(&self.password));
+        }
+        let resp = req.send().map_err(|e| unreachable(e.to_string()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(unreachable(format!("{url} answered {status}")));
+        }
+        resp.bytes()
+            .map(|b| b.to_vec())
+            .map_err(|e| unreachable(e.to_string()))
+    }
+
+    /// The repository's index, fetched.
+    pub fn fetch_index(&self) -> Result<(Index, Vec<u8>), RepoError> {
+        let url = format!("{}/index.yaml", self.url.trim_end_matches('/'));
+        let bytes = self.get(&url, true)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let index = Index::parse(&text).map_err(|message| RepoError::Unreachable {
+            url: url.clone(),
+            message,
+        })?;
+        Ok((index, bytes))
+    }
+}
+
+/// The configured repositories.
+#[derive(Clone, Debug, Default)]
+pub struct RepoFile {
+    /// In the order added.
+    pub repositories: Vec<Repository>,
+}
+
+impl RepoFile {
+    /// Reads `repositories.yaml` (none yet: empty).
+    pub fn load(path: &Path) -> Result<RepoFile, RepoError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RepoFile::default()),
+            Err(e) => return Err(io(path)(e)),
+        };
+        let v = crate::value::yaml::from_str(&text, crate::value::yaml::Flavor::Yaml11)
+            .map_err(|e| RepoError::User(format!("{}: {e}", path.display())))?;
+        let repositories = v
+            .get("repositories")
+            .and_then(Value::as_list)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Repository::from_value)
+            .collect();
+        Ok(RepoFile { repositories })
+    }
+
+    /// Writes it back (Helm's layout), atomically.
+    pub fn save(&self, path: &Path) -> Result<(), RepoError> {
+        let mut m = Map::new();
+        m.insert("apiVersion".into(), "".into());
+        m.insert(
+            "generated".into(),
+            super::index::now_rfc3339_nano().as_str().into(),
+        );
+        m.insert(
+            "repositories".into(),
+            Value::List(self.repositories.iter().map(Repository::to_value).collect()),
+        );
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        super::package::write_atomic(path, emit(&Value::Map(m), &EmitOptions::helm()).as_bytes())
+            .map_err(|e| RepoError::User(e.to_string()))
+    }
+
+    /// The repository of this name.
+    pub fn get(&self, name: &str) -> Option<&Repository> {
+        self.repositories.iter().find(|r| r.name == name)
+    }
+}
+
+fn cache_file(dirs: &Dirs, name: &str) -> PathBuf {
+    dirs.repository_cache().join(format!("{name}-index.yaml"))
+}
+
+/// `repo add`: checks the URL serves an index, caches it and records the repository. A name
+/// already configured differently is refused unless `force`.
+pub fn add(dirs: &Dirs, repo: Repository, force: bool) -> Result<(), RepoError> {
+    if repo.name.is_empty() || repo.name.contains('/') {
+        return Err(RepoError::User(format!(
+            "repository name {:?} is invalid: use letters, digits, '-' and '.'",
+            repo.name
+        )));
+    }
+    let config = dirs.repository_config();
+    let mut file = RepoFile::load(&config)?;
+    if let Some(existing) = file.get(&repo.name) {
+        if *existing == repo {
+            return Ok(());
+        }
+        if !force {
+            return Err(RepoError::User(format!(
+                "repository name ({}) already exists, please specify a different name (or --force-update)",
+                repo.name
+            )));
+        }
+    }
+    let (_, bytes) = repo.fetch_index()?;
+    let cache = cache_file(dirs, &repo.name);
+    std::fs::create_dir_all(dirs.repository_cache()).map_err(io(&dirs.repository_cache()))?;
+    super::package::write_atomic(&cache, &bytes).map_err(|e| RepoError::User(e.to_string()))?;
+    file.repositories.retain(|r| r.name != repo.name);
+    file.repositories.push(repo);
+    file.save(&config)
+}
+
+/// `repo remove`: forgets repositories and their cached indexes.
+pub fn remove(dirs: &Dirs, names: &[String]) -> Result<(), RepoError> {
+    let config = dirs.repository_config();
+    let mut file = RepoFile::load(&config)?;
+    for n in names {
+        if file.get(n).is_none() {
+            return Err(RepoError::User(format!("no repo named {n:?} found")));
+        }
+        file.repositories.retain(|r| &r.name != n);
+        let _ = std::fs::remove_file(cache_file(dirs, n));
+    }
+    file.save(&config)
+}
+
+/// What updating one repository gave: its name and the outcome.
+pub type Updated = (String, Result<(), RepoError>);
+
+/// `repo update`: refetches the indexes (all, or those named); the result per repository.
+pub fn update(
+    dirs: &Dirs,
+    names: &[String],
+) -> Result<Vec<Updated>, RepoError> {
+    let file = RepoFile::load(&dirs.repository_config())?;
+    for n in names {
+        if file.get(n).is_none() {
+            return Err(RepoError::User(format!(
+                "no repositories found matching {n:?}"
+            )));
+        }
+    }
+    std::fs::create_dir_all(dirs.repository_cache()).map_err(io(&dirs.repository_cache()))?;
+    Ok(file
+        .repositories
+        .iter()
+        .filter(|r| names.is_empty() || names.contains(&r.name))
+        .map(|r| {
+            let result = r.fetch_index().and_then(|(_, bytes)| {
+                super::package::write_atomic(&cache_file(dirs, &r.name), &bytes)
+                    .map_err(|e| RepoError::User(e.to_string()))
+            });
+            (r.name.clone(), result)
+        })
+        .collect())
+}
+
+/// A cached index.
+pub fn cached_index(dirs: &Dirs, name: &str) -> Result<Index, RepoError> {
+    let path = cache_file(dirs, name);
+    if !path.exists() {
+        return Err(RepoError::User(format!(
+            "no cached index for repository {name:?}: run `pack repo update {name}`"
+        )));
+    }
+    Index::read(&path).map_err(|e| RepoError::User(e.to_string()))
+}
+
+fn version_of(e: &Map) -> &str {
+    e.get("version").and_then(Value::as_str).unwrap_or("")
+}
+
+/// The version of a chart an index offers for a constraint: an exact version first, else
+/// the highest match (stable versions only when the constraint is empty, like Helm).
+pub fn select<'a>(versions: &'a [Map], constraint: &str) -> Option<&'a Map> {
+    if let Some(exact) = versions.iter().find(|e| version_of(e) == constraint) {
+        return Some(exact);
+    }
+    let c = Constraints::parse(if constraint.is_empty() {
+        "*"
+    } else {
+        constraint
+    })
+    .ok()?;
+    let mut matching: Vec<&Map> = versions
+        .iter()
+        .filter(|e| parse_version(version_of(e)).is_ok_and(|v| c.matches(&v)))
+        .collect();
+    matching.sort_by(
+        |a, b| match (parse_version(version_of(a)), parse_version(version_of(b))) {
+            (Ok(x), Ok(y)) => compare(&y, &x),
+            _ => std::cmp::Ordering::Equal,
+        },
+    );
+    matching.first().copied()
+}
+
+/// One `search repo` row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// `repo/chart`.
+    pub name: String,
+    /// The chart version.
+    pub version: String,
+    /// Its appVersion.
+    pub app_version: String,
+    /// Its description.
+    pub description: String,
+}
+
+/// `search repo`: charts whose name, description or keywords contain `keyword` (case
+/// insensitive; all when empty); the newest matching version of each, or every version.
+pub fn search(
+    dirs: &Dirs,
+    keyword: &str,
+    all_versions: bool,
+    constraint: &str,
+) -> Result<Vec<Found>, RepoError> {
+    let file = RepoFile::load(&dirs.repository_config())?;
+    let kw = keyword.to_lowercase();
+    let mut out = Vec::new();
+    for r in &file.repositories {
+        let Ok(index) = cached_index(dirs, &r.name) else {
+            continue;
+        };
+        for (chart, versions) in &index.entries {
+            let full = format!("{}/{chart}", r.name);
+            let row = |e: &Map| Found {
+                name: full.clone(),
+                version: version_of(e).to_owned(),
+                app_version: e
+                    .get("appVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                description: e
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            let hit = |e: &Map| {
+                kw.is_empty()
+                    || full.to_lowercase().contains(&kw)
+                    || row(e).description.to_lowercase().contains(&kw)
+                    || e.get("keywords").and_then(Value::as_list).is_some_and(|k| {
+                        k.iter()
+                            .filter_map(Value::as_str)
+                            .any(|k| k.to_lowercase().contains(&kw))
+                    })
+            };
+            if all_versions {
+                let c = Constraints::parse(if constraint.is_empty() {
+                    "*"
+                } else {
+                    constraint
+                })
+                .ok();
+                out.extend(
+                    versions
+                        .iter()
+                        .filter(|e| hit(e))
+                        .filter(|e| {
+                            constraint.is_empty()
+                                || c.as_ref().is_some_and(|c| {
+                                    parse_version(version_of(e)).is_ok_and(|v| c.matches(&v))
+                                })
+                        })
+                        .map(row),
+                );
+            } else if let Some(e) = select(versions, constraint)
+                && hit(e)
+            {
+                out.push(row(e));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Resolves `repo/chart` at a version constraint to the archive's bytes and file name.
+pub fn download(
+    dirs: &Dirs,
+    reference: &str,
+    constraint: &str,
+) -> Result<(Vec<u8>, String), RepoError> {
+    let (repo_name, chart) = reference.split_once('/').ok_or_else(|| {
+        RepoError::User(format!(
+            "{reference:?} is not a chart reference (repo/chart)"
+        ))
+    })?;
+    let file = RepoFile::load(&dirs.repository_config())?;
+    let repo = file.get(repo_name).ok_or_else(|| {
+        RepoError::User(format!(
+            "repo {repo_name} not found: add it with `pack repo add {repo_name} URL`"
+        ))
+    })?;
+    let index = cached_index(dirs, repo_name)?;
+    let versions = index.entries.get(chart).ok_or_else(|| {
+        RepoError::User(format!(
+            "chart {chart:?} not found in repository {repo_name}"
+        ))
+    })?;
+    let entry = select(versions, constraint).ok_or_else(|| {
+        RepoError::User(format!(
+            "chart {chart:?} matching {:?} not found in repository {repo_name}",
+            if constraint.is_empty() {
+                "the latest stable version"
+            } else {
+                constraint
+            }
+        ))
+    })?;
+    let url = entry
+        .get("urls")
+        .and_then(Value::as_list)
+        .and_then(|u| u.first())
+        .and_then(Value::as_str)
+        .ok_or_else(|| RepoError::User(format!("chart {chart:?} has no download URL")))?;
+    let absolute = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!(
+            "{}/{}",
+            repo.url.trim_end_matches('/'),
+            url.trim_start_matches('/')
+        )
+    };
+    let host = |u: &str| {
+        u.split("://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .map(str::to_owned)
+    };
+    let same_host = host(&absolute) == host(&repo.url);
+    let bytes = repo.get(&absolute, same_host || repo.pass_credentials_all)?;
+    let name = absolute
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .map_or_else(
+            || format!("{chart}-{}.tgz", version_of(entry)),
+            str::to_owned,
+        );
+    if let Some(digest) = entry.get("digest").and_then(Value::as_str)
+        && !digest.is_empty()
+        && super::package::sha256_hex(&bytes) != digest
+    {
+        return Err(RepoError::User(format!(
+            "{absolute}: the archive's digest does not match the index ({digest}): refusing it"
+        )));
+    }
+    Ok((bytes, name))
+}
