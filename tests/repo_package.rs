@@ -567,3 +567,199 @@ fn repository_credentials_are_required_and_used() {
         .assert()
         .success();
 }
+
+/// `pack repo serve` as a child process, stopped when dropped.
+struct RepoServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl RepoServer {
+    fn start(storage: &Path, extra: &[&str]) -> RepoServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pack"))
+            .args([
+                "repo",
+                "serve",
+                "--port",
+                "0",
+                "--storage",
+                storage.to_str().unwrap(),
+            ])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("pack repo serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let url = line.split_whitespace().last().expect("address").to_owned();
+        RepoServer { child, url }
+    }
+}
+
+impl Drop for RepoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A gzipped tar whose one entry escapes the chart directory.
+fn evil_archive() -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let data = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n";
+    let mut ok = tar::Header::new_gnu();
+    ok.set_size(data.len() as u64);
+    ok.set_mode(0o644);
+    tar.append_data(&mut ok, "evil/Chart.yaml", &data[..])
+        .expect("append");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    let name = b"evil/../../outside.yaml";
+    h.as_gnu_mut().expect("gnu").name[..name.len()].copy_from_slice(name);
+    h.set_cksum();
+    tar.append(&h, &data[..]).expect("append");
+    let raw = tar.into_inner().expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &raw).expect("gz");
+    gz.finish().expect("gz")
+}
+
+#[test]
+fn repo_serve_takes_pushes_and_serves_helm() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = chart(tmp.path());
+    let built = tmp.path().join("built");
+    pack()
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            built.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let tgz = built.join("demo-0.3.0.tgz");
+    let storage = tmp.path().join("storage");
+    let server = RepoServer::start(&storage, &["--auth", "ci:s3cret"]);
+    let url = server.url.clone();
+
+    // Writes need the credentials.
+    pack()
+        .args(["push", tgz.to_str().unwrap(), &url])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("needs credentials"));
+    pack()
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &url,
+            "--username",
+            "ci",
+            "--password",
+            "s3cret",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Digest: sha256:"));
+    pack()
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &url,
+            "--username",
+            "ci",
+            "--password",
+            "s3cret",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("already in the repository"));
+    pack()
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &url,
+            "--username",
+            "ci",
+            "--password",
+            "s3cret",
+            "--force",
+        ])
+        .assert()
+        .success();
+
+    // An archive that escapes its directory is refused; nothing is written.
+    let client = reqwest::blocking::Client::new();
+    let resp = client
+        .post(format!("{url}/api/charts"))
+        .basic_auth("ci", Some("s3cret"))
+        .body(evil_archive())
+        .send()
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 400);
+    let why = resp.text().expect("body");
+    assert!(why.contains(".."), "{why}");
+    assert!(!tmp.path().join("outside.yaml").exists());
+    let resp = client
+        .post(format!("{url}/api/charts"))
+        .basic_auth("ci", Some("s3cret"))
+        .body("not a chart")
+        .send()
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 400);
+
+    // The API lists what is stored; reads need no credentials.
+    let listed: serde_json::Value = client
+        .get(format!("{url}/api/charts/demo"))
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(listed[0]["version"], "0.3.0");
+
+    // helm adds, searches and pulls from it.
+    if let Some(helm_bin) = common::reference_tool("helm") {
+        let hh = tmp.path().join("helm-home");
+        common::run_ok(common::helm(&helm_bin, &hh).args(["repo", "add", "p", &url]));
+        let found = common::run_ok(common::helm(&helm_bin, &hh).args(["search", "repo", "demo"]));
+        assert!(found.contains("p/demo"), "{found}");
+        let dest = tmp.path().join("helm-pulled");
+        std::fs::create_dir_all(&dest).expect("dir");
+        common::run_ok(common::helm(&helm_bin, &hh).args([
+            "pull",
+            "p/demo",
+            "-d",
+            dest.to_str().unwrap(),
+        ]));
+        assert_eq!(
+            std::fs::read(dest.join("demo-0.3.0.tgz")).expect("pulled"),
+            std::fs::read(&tgz).expect("built")
+        );
+    }
+
+    // Deleting needs the credentials too, then the index forgets the version.
+    let resp = client
+        .delete(format!("{url}/api/charts/demo/0.3.0"))
+        .send()
+        .expect("delete");
+    assert_eq!(resp.status().as_u16(), 401);
+    let resp = client
+        .delete(format!("{url}/api/charts/demo/0.3.0"))
+        .basic_auth("ci", Some("s3cret"))
+        .send()
+        .expect("delete");
+    assert_eq!(resp.status().as_u16(), 200);
+    let index = client
+        .get(format!("{url}/index.yaml"))
+        .send()
+        .expect("get")
+        .text()
+        .expect("text");
+    assert!(!index.contains("demo-0.3.0.tgz"), "{index}");
+}

@@ -136,6 +136,8 @@ pub enum Command {
     Search(package::SearchArgs),
     /// Download a chart from an added repository (REPO/CHART).
     Pull(package::PullArgs),
+    /// Upload a chart archive to a repository (ChartMuseum API, e.g. `pack repo serve`).
+    Push(package::PushArgs),
     /// Install a chart as a release.
     Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.
@@ -211,6 +213,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Repo(args) => package::repo(&args),
         Command::Search(args) => package::search(&args),
         Command::Pull(args) => package::pull(&args),
+        Command::Push(args) => package::push(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
         Command::Validate(args) => validate::run(&args),

@@ -63,6 +63,93 @@ pub enum RepoCommand {
     /// Remove chart repositories.
     #[command(visible_alias = "rm")]
     Remove(RemoveArgs),
+    /// Serve a directory of charts as a repository (ChartMuseum's API: index, downloads,
+    /// uploads, deletes).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Directory holding the chart archives.
+    #[arg(long, value_name = "DIR")]
+    pub storage: PathBuf,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: std::net::IpAddr,
+    /// `user:password` allowed to upload and delete (repeatable); without it anyone may.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub auth: Vec<String>,
+    /// Let an upload replace an existing version.
+    #[arg(long)]
+    pub allow_overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The chart archive to upload.
+    pub archive: PathBuf,
+    /// The repository's URL (ChartMuseum API).
+    pub url: String,
+    /// Basic-auth user name.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Basic-auth password.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Replace the version if the repository has it.
+    #[arg(long)]
+    pub force: bool,
+    /// Skip TLS certificate checks.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+pub fn push(args: &PushArgs) -> CliResult {
+    let digest = http::push(
+        &args.archive,
+        &args.url,
+        args.username.as_deref().unwrap_or(""),
+        args.password.as_deref().unwrap_or(""),
+        args.force,
+        args.insecure_skip_tls_verify,
+    )?;
+    println!(
+        "Pushed: {}\nDigest: sha256:{digest}",
+        args.archive.display()
+    );
+    Ok(())
+}
+
+fn serve(a: &ServeArgs) -> CliResult {
+    let mut users = Vec::new();
+    for u in &a.auth {
+        let (user, pass) = u
+            .split_once(':')
+            .ok_or_else(|| format!("--auth takes USER:PASSWORD, got {u:?}"))?;
+        users.push((user.to_owned(), pass.to_owned()));
+    }
+    let config = repo::serve::ServeConfig {
+        storage: a.storage.clone(),
+        addr: std::net::SocketAddr::new(a.address, a.port),
+        users,
+        allow_overwrite: a.allow_overwrite,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let running = repo::serve::start(config).await?;
+        println!("pack chart repository listening on http://{}", running.addr);
+        println!("storage: {}", a.storage.display());
+        let _ = tokio::signal::ctrl_c().await;
+        running.stop().await;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    })?;
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +262,7 @@ pub fn repo(args: &RepoArgs) -> CliResult {
     let dirs = Dirs::from_env();
     match &args.command {
         RepoCommand::Index(a) => index(a),
+        RepoCommand::Serve(a) => serve(a),
         RepoCommand::Add(a) => {
             let mut password = a.password.clone().unwrap_or_default();
             if a.password_stdin {

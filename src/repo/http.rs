@@ -255,10 +255,7 @@ pub fn remove(dirs: &Dirs, names: &[String]) -> Result<(), RepoError> {
 pub type Updated = (String, Result<(), RepoError>);
 
 /// `repo update`: refetches the indexes (all, or those named); the result per repository.
-pub fn update(
-    dirs: &Dirs,
-    names: &[String],
-) -> Result<Vec<Updated>, RepoError> {
+pub fn update(dirs: &Dirs, names: &[String]) -> Result<Vec<Updated>, RepoError> {
     let file = RepoFile::load(&dirs.repository_config())?;
     for n in names {
         if file.get(n).is_none() {
@@ -479,4 +476,58 @@ pub fn download(
         )));
     }
     Ok((bytes, name))
+}
+
+/// `push`: uploads an archive to a ChartMuseum-compatible repository (`POST /api/charts`);
+/// the archive's digest when the server stored it.
+pub fn push(
+    archive: &Path,
+    url: &str,
+    username: &str,
+    password: &str,
+    force: bool,
+    insecure_skip_tls_verify: bool,
+) -> Result<String, RepoError> {
+    let bytes = std::fs::read(archive).map_err(io(archive))?;
+    crate::chart::load_archive_bytes(&bytes, &archive.display().to_string())
+        .map_err(|e| RepoError::User(format!("{}: not a chart archive: {e}", archive.display())))?;
+    let repo = Repository {
+        url: url.to_owned(),
+        username: username.to_owned(),
+        password: password.to_owned(),
+        insecure_skip_tls_verify,
+        ..Repository::default()
+    };
+    let endpoint = format!(
+        "{}/api/charts{}",
+        url.trim_end_matches('/'),
+        if force { "?force" } else { "" }
+    );
+    let mut req = repo
+        .client()?
+        .post(&endpoint)
+        .header("Content-Type", "application/gzip")
+        .body(bytes.clone());
+    if !username.is_empty() {
+        req = req.basic_auth(username, Some(password));
+    }
+    let resp = req.send().map_err(|e| RepoError::Unreachable {
+        url: endpoint.clone(),
+        message: e.to_string(),
+    })?;
+    let status = resp.status();
+    let body = resp.text().unwrap_or_default();
+    match status.as_u16() {
+        200 | 201 => Ok(super::package::sha256_hex(&bytes)),
+        401 | 403 => Err(RepoError::User(format!(
+            "{endpoint}: {status}: the repository needs credentials (--username/--password)"
+        ))),
+        409 => Err(RepoError::User(format!(
+            "{endpoint}: this chart version is already in the repository (--force replaces it)"
+        ))),
+        _ => Err(RepoError::User(format!(
+            "{endpoint}: {status}: {}",
+            body.trim()
+        ))),
+    }
 }

@@ -5,6 +5,7 @@
 pub mod http;
 pub mod index;
 pub mod package;
+pub mod serve;
 
 pub use index::{Index, IndexError, index_dir};
 pub use package::{PackageError, PackageOptions, Packaged, package};
