@@ -572,6 +572,8 @@ fn repository_credentials_are_required_and_used() {
 struct RepoServer {
     child: std::process::Child,
     url: String,
+    /// Kept open for the server's lifetime.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl RepoServer {
@@ -592,11 +594,14 @@ impl RepoServer {
             .spawn()
             .expect("pack repo serve");
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut line).expect("first line");
         let url = line.split_whitespace().last().expect("address").to_owned();
-        RepoServer { child, url }
+        RepoServer {
+            child,
+            url,
+            _stdout: stdout,
+        }
     }
 }
 

@@ -107,7 +107,7 @@ fn run_serve(args: &ServeArgs, global: &GlobalArgs) -> CliResult {
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() {
+pub(super) async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -123,6 +123,6 @@ async fn wait_for_signal() {
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
+pub(super) async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -143,9 +143,20 @@ fn serve(a: &ServeArgs) -> CliResult {
         .build()?;
     runtime.block_on(async {
         let running = repo::serve::start(config).await?;
-        println!("pack chart repository listening on http://{}", running.addr);
-        println!("storage: {}", a.storage.display());
-        let _ = tokio::signal::ctrl_c().await;
+        // A closed stdout (a supervisor that read the address and left) must not stop the
+        // server, so write errors are ignored rather than panicking as println! would.
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "pack chart repository listening on http://{}\nstorage: {}",
+                running.addr,
+                a.storage.display()
+            );
+            let _ = out.flush();
+        }
+        super::cluster::wait_for_signal().await;
         running.stop().await;
         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     })?;
