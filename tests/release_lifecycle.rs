@@ -372,8 +372,32 @@ fn dry_runs_change_nothing_and_helm3_style_releases_move_to_server_side_apply() 
         .arg(chart_dir())
         .arg("--dry-run=server"));
     assert!(out.contains("kind: Deployment"), "{out}");
+    // It also shows what would change: everything is new.
+    assert!(
+        out.contains("DIFF:") && out.contains("+kind: Deployment"),
+        "{out}"
+    );
     assert!(kubectl_missing(&s, &k, &["deploy", "demo-hello-world"]));
     assert_eq!(ok(pack(&s).args(["list", "-o", "json"])).trim(), "[]");
+    // An upgrade dry run shows the one change it would make, and makes none.
+    ok(pack(&s).args(["install", "demo"]).arg(chart_dir()));
+    let out = ok(pack(&s).args(["upgrade", "demo"]).arg(chart_dir()).args([
+        "--set",
+        "replicaCount=4",
+        "--dry-run",
+        "--color",
+        "never",
+    ]));
+    assert!(out.contains("DIFF:"), "{out}");
+    assert!(
+        out.contains("-  replicas: 1") && out.contains("+  replicas: 4"),
+        "{out}"
+    );
+    assert_eq!(
+        kubectl_json(&s, &k, &["deploy", "demo-hello-world"])["spec"]["replicas"],
+        1
+    );
+    ok(pack(&s).args(["uninstall", "demo"]));
     // A release helm made with client-side apply (as Helm 3 did)…
     let helm = || {
         let mut cmd = common::helm(&h, s.dir.path());

@@ -630,19 +630,31 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
         return Ok(());
     }
     let ns = global.namespace().to_string();
-    let rel = with_cluster(global, async |cluster, storage| {
+    let (rel, changes) = with_cluster(global, async |cluster, storage| {
         // The release's lock lives in its namespace, so that comes first.
         if req.create_namespace && !req.dry_run {
             cluster.ensure_namespace(&ns).await?;
         }
-        locked(cluster, &ns, &name, async || {
+        let rel = locked(cluster, &ns, &name, async || {
             Ok(lifecycle::install(cluster, storage, &req, &mut std::io::stdin()).await?)
         })
-        .await
+        .await?;
+        // A server dry run also shows what would change, object by object.
+        let changes = if req.dry_run {
+            Some(crate::action::diff::install(cluster, &req, false, &mut std::io::empty()).await?)
+        } else {
+            None
+        };
+        Ok((rel, changes))
     })?;
     print_release(&rel, args.output, args.apply.hide_notes)?;
     if dry_run.is_some() && args.output == OutputFormat::Table {
         println!("MANIFEST:\n{}", rel.manifest);
+    }
+    if let Some(changes) = changes
+        && args.output == OutputFormat::Table
+    {
+        print_changes(&changes);
     }
     Ok(())
 }
@@ -673,19 +685,45 @@ fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> Result<UpgradeReq
 pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
     let req = upgrade_request(args, global)?;
     let ns = global.namespace().to_string();
-    let rel = with_cluster(global, async |cluster, storage| {
+    let (rel, changes) = with_cluster(global, async |cluster, storage| {
         if req.install && req.create_namespace && !req.dry_run {
             cluster.ensure_namespace(&ns).await?;
         }
-        locked(cluster, &ns, &args.name, async || {
+        let rel = locked(cluster, &ns, &args.name, async || {
             Ok(lifecycle::upgrade(cluster, storage, &req, &mut std::io::stdin()).await?)
         })
-        .await
+        .await?;
+        // A dry run (always checked by the server) also shows what would change.
+        let changes = if req.dry_run {
+            Some(
+                crate::action::diff::upgrade(cluster, storage, &req, false, &mut std::io::empty())
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok((rel, changes))
     })?;
     if args.output == OutputFormat::Table {
         println!("Release \"{}\" has been upgraded. Happy Helming!", rel.name);
     }
-    print_release(&rel, args.output, args.apply.hide_notes)
+    print_release(&rel, args.output, args.apply.hide_notes)?;
+    if let Some(changes) = changes
+        && args.output == OutputFormat::Table
+    {
+        print_changes(&changes);
+    }
+    Ok(())
+}
+
+/// The changes a dry run found: a unified diff per changed object and the summary.
+fn print_changes(changes: &[crate::action::diff::Change]) {
+    use crate::action::diff;
+    println!("DIFF:");
+    for c in changes.iter().filter(|c| c.kind != diff::ChangeKind::Same) {
+        anstream::print!("{}", diff::unified(c, 3, true));
+    }
+    println!("{}", diff::summary(changes));
 }
 
 pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
