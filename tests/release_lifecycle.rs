@@ -552,6 +552,21 @@ fn wait_timeouts_and_rollback_on_failure() {
     assert_eq!(statuses, ["superseded", "failed", "deployed"]);
 }
 
+/// Compares output with `tests/data/diff/NAME` (reviewed by hand; `PACK_BLESS=1` writes the
+/// file from the output when a change is intended, to be reviewed in the diff of the commit).
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/diff")
+        .join(name);
+    if std::env::var_os("PACK_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).expect("golden file");
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
+
 #[test]
 fn diff_shows_adds_changes_removes_and_masks_secrets() {
     let Some(_) = common::reference_tool("kubectl") else {
@@ -577,6 +592,7 @@ fn diff_shows_adds_changes_removes_and_masks_secrets() {
         out.ends_with("3 to add, 0 to change, 0 to remove, 0 unchanged\n"),
         "{out}"
     );
+    golden("diff-install.txt", &out);
     ok(pack(&s).args(["install", "r"]).arg(&v1));
     let v2 = small_chart(
         dir,
@@ -619,6 +635,7 @@ fn diff_shows_adds_changes_removes_and_masks_secrets() {
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "no colors when asked");
+    golden("diff-upgrade.txt", &text);
     // --show-secrets shows them; nothing was changed by the diff.
     let out = ok(pack(&s)
         .args(["diff", "upgrade", "r"])
