@@ -493,6 +493,19 @@ fn wait_timeouts_and_rollback_on_failure() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("ready: Deployment/good-web"));
+    // Helm 3's polling waiter gets there too.
+    let out = pack(&s)
+        .args(["install", "old-style"])
+        .arg(&chart)
+        .args(["--wait=legacy", "--timeout", "20s"])
+        .output()
+        .expect("pack");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ready: Deployment/old-style-web"));
     // Never ready: the wait times out, naming what is not ready, and the failure is recorded.
     let out = fails(pack(&s).args(["install", "slow"]).arg(&chart).args([
         "--set",

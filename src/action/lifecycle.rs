@@ -58,6 +58,8 @@ pub struct ApplyOptions {
     pub timeout: std::time::Duration,
     /// `--wait`: the release's resources must become ready.
     pub wait: bool,
+    /// `--wait=legacy`: Helm 3's readiness rules, polled.
+    pub wait_legacy: bool,
     /// `--wait-for-jobs`: Jobs must complete, not merely start.
     pub wait_for_jobs: bool,
     /// `--rollback-on-failure` (`--atomic`): a failed install is uninstalled, a failed
@@ -81,6 +83,7 @@ impl Default for ApplyOptions {
             no_hooks: false,
             timeout: std::time::Duration::from_secs(300),
             wait: false,
+            wait_legacy: false,
             wait_for_jobs: false,
             rollback_on_failure: false,
             cleanup_on_fail: false,
@@ -441,12 +444,18 @@ async fn wait_for(
     }
     let report = opts.report;
     let mut hear = move |name: &str, state: &super::wait::State| report(name, state);
-    super::wait::wait_ready(
+    let rules = if opts.wait_legacy {
+        super::wait::Rules::Legacy
+    } else {
+        super::wait::Rules::Watcher
+    };
+    super::wait::wait_with(
         cluster,
         objects,
         &rel.namespace,
         opts.timeout,
         opts.wait_for_jobs,
+        rules,
         &mut hear,
     )
     .await

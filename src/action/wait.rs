@@ -1,5 +1,6 @@
 //! Waiting for a release's resources to be ready, by the rules helm's watcher (kstatus)
-//! applies per kind, with progress reported as each resource changes state.
+//! applies per kind, or by Helm 3's polling waiter (`--wait=legacy`), with progress
+//! reported as each resource changes state.
 
 use crate::cluster::Cluster;
 use serde_json::Value as Json;
@@ -157,6 +158,149 @@ pub fn state(obj: &Json, jobs_complete: bool) -> State {
     }
 }
 
+/// Which readiness rules a wait applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// Helm 4's watcher (kstatus): every replica updated and available.
+    #[default]
+    Watcher,
+    /// Helm 3's waiter, polled every 2 s: enough replicas ready allowing for
+    /// `maxUnavailable`, Services with an IP, PVCs bound.
+    Legacy,
+}
+
+/// `maxUnavailable` of a rolling update (an integer or a percentage of `total`, rounded
+/// down; Kubernetes' default is 25%).
+fn max_unavailable(spec: &Json, total: i64) -> i64 {
+    let value = &spec["strategy"]["rollingUpdate"]["maxUnavailable"];
+    let value = if value.is_null() {
+        &spec["updateStrategy"]["rollingUpdate"]["maxUnavailable"]
+    } else {
+        value
+    };
+    match value {
+        Json::Number(n) => n.as_i64().unwrap_or(0),
+        Json::String(p) if p.ends_with('%') => p
+            .trim_end_matches('%')
+            .parse::<i64>()
+            .map_or(0, |pct| total * pct / 100),
+        Json::Null => {
+            if spec["strategy"]["type"] == "Recreate" {
+                0
+            } else {
+                total / 4
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// The readiness of a live object by Helm 3's rules (`--wait=legacy`).
+pub fn legacy_state(obj: &Json, jobs_complete: bool) -> State {
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let spec = &obj["spec"];
+    let status = &obj["status"];
+    let progress = |s: String| State::InProgress(s);
+    match kind {
+        "Deployment" => {
+            if spec["paused"] == true {
+                return State::Current;
+            }
+            if !generation_observed(obj) {
+                return progress("new generation not yet observed".into());
+            }
+            let want = spec["replicas"].as_i64().unwrap_or(1);
+            let expected = want - max_unavailable(spec, want);
+            let ready = int(&status["readyReplicas"]);
+            if int(&status["updatedReplicas"]) < want.min(expected.max(0)) || ready < expected {
+                return progress(format!("{ready}/{expected} replicas ready (of {want})"));
+            }
+            State::Current
+        }
+        "DaemonSet" => {
+            if spec["updateStrategy"]["type"] == "OnDelete" {
+                return State::Current;
+            }
+            let desired = int(&status["desiredNumberScheduled"]);
+            if int(&status["updatedNumberScheduled"]) != desired {
+                return progress("pods not yet updated".into());
+            }
+            let expected = desired - max_unavailable(spec, desired);
+            let ready = int(&status["numberReady"]);
+            if ready < expected {
+                return progress(format!("{ready}/{expected} pods ready"));
+            }
+            State::Current
+        }
+        "StatefulSet" => {
+            if spec["updateStrategy"]["type"] == "OnDelete" {
+                return State::Current;
+            }
+            if !generation_observed(obj) {
+                return progress("new generation not yet observed".into());
+            }
+            let want = spec["replicas"].as_i64().unwrap_or(1);
+            let partition = int(&spec["updateStrategy"]["rollingUpdate"]["partition"]);
+            if int(&status["updatedReplicas"]) < want - partition {
+                return progress("replicas not yet updated".into());
+            }
+            let ready = int(&status["readyReplicas"]);
+            if ready != want {
+                return progress(format!("{ready}/{want} replicas ready"));
+            }
+            if partition == 0 && status["currentRevision"] != status["updateRevision"] {
+                return progress("rolling out the update".into());
+            }
+            State::Current
+        }
+        "Service" => {
+            if spec["type"] == "ExternalName" || spec["clusterIP"] == "None" {
+                return State::Current;
+            }
+            if spec["clusterIP"].as_str().is_none_or(str::is_empty) {
+                return progress("no cluster IP yet".into());
+            }
+            if spec["type"] == "LoadBalancer"
+                && status["loadBalancer"]["ingress"]
+                    .as_array()
+                    .is_none_or(Vec::is_empty)
+            {
+                return progress("no load balancer address yet".into());
+            }
+            State::Current
+        }
+        "Job" => {
+            if !jobs_complete {
+                return State::Current;
+            }
+            let backoff = spec["backoffLimit"].as_i64().unwrap_or(6);
+            if int(&status["failed"]) > backoff {
+                return State::Failed("job failed: backoff limit exceeded".into());
+            }
+            let completions = spec["completions"].as_i64().unwrap_or(1);
+            let succeeded = int(&status["succeeded"]);
+            if succeeded < completions {
+                return progress(format!("{succeeded}/{completions} completions"));
+            }
+            State::Current
+        }
+        "Pod" => {
+            if condition(status, "Ready").is_some_and(|c| c["status"] == "True")
+                || status["phase"] == "Succeeded"
+            {
+                State::Current
+            } else {
+                progress(format!(
+                    "phase {}",
+                    status["phase"].as_str().unwrap_or("Pending")
+                ))
+            }
+        }
+        // PersistentVolumeClaims, CRDs, ReplicaSets: the same as the watcher's.
+        _ => state(obj, jobs_complete),
+    }
+}
+
 /// Waits until every object is ready; `report` hears each change of state. Fails at the
 /// first object that fails, or when `timeout` passes (naming what is not ready).
 pub async fn wait_ready(
@@ -167,6 +311,36 @@ pub async fn wait_ready(
     jobs_complete: bool,
     report: &mut (dyn FnMut(&str, &State) + Send),
 ) -> Result<(), String> {
+    wait_with(
+        cluster,
+        objects,
+        namespace,
+        timeout,
+        jobs_complete,
+        Rules::Watcher,
+        report,
+    )
+    .await
+}
+
+/// [`wait_ready`] with a choice of rules (and Helm 3's 2-second polling for the legacy ones).
+pub async fn wait_with(
+    cluster: &Cluster,
+    objects: &[Json],
+    namespace: &str,
+    timeout: Duration,
+    jobs_complete: bool,
+    rules: Rules,
+    report: &mut (dyn FnMut(&str, &State) + Send),
+) -> Result<(), String> {
+    let judge = match rules {
+        Rules::Watcher => state,
+        Rules::Legacy => legacy_state,
+    };
+    let interval = match rules {
+        Rules::Watcher => Duration::from_millis(200),
+        Rules::Legacy => Duration::from_secs(2),
+    };
     let deadline = tokio::time::Instant::now() + timeout;
     let name_of = |o: &Json| {
         format!(
@@ -188,7 +362,7 @@ pub async fn wait_ready(
                     if value.get("kind").is_none() {
                         value["kind"] = obj["kind"].clone();
                     }
-                    state(&value, jobs_complete)
+                    judge(&value, jobs_complete)
                 }
                 Ok(None) => State::InProgress("not found".into()),
                 Err(e) => State::InProgress(e.to_string()),
@@ -214,7 +388,7 @@ pub async fn wait_ready(
                 pending.join(", ")
             ));
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(interval).await;
     }
 }
 
@@ -252,6 +426,28 @@ mod tests {
             json!({"observedGeneration": 2, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "x"}]}),
         );
         assert!(matches!(state(&failed, false), State::Failed(_)));
+    }
+
+    #[test]
+    fn legacy_rules_allow_max_unavailable() {
+        // 4 replicas, default 25% unavailable: 3 ready is enough for Helm 3, not for kstatus.
+        let d = json!({"kind": "Deployment", "metadata": {"generation": 2},
+            "spec": {"replicas": 4},
+            "status": {"observedGeneration": 2, "replicas": 4, "updatedReplicas": 4,
+                       "readyReplicas": 3, "availableReplicas": 3}});
+        assert_eq!(legacy_state(&d, false), State::Current);
+        assert!(matches!(state(&d, false), State::InProgress(_)));
+        let strict = json!({"kind": "Deployment", "metadata": {"generation": 1},
+            "spec": {"replicas": 2, "strategy": {"rollingUpdate": {"maxUnavailable": 0}}},
+            "status": {"observedGeneration": 1, "updatedReplicas": 2, "readyReplicas": 1}});
+        assert!(matches!(legacy_state(&strict, false), State::InProgress(_)));
+        // A Service needs its cluster IP; a job counts only with --wait-for-jobs.
+        let svc = json!({"kind": "Service", "spec": {"type": "ClusterIP", "clusterIP": ""}});
+        assert!(matches!(legacy_state(&svc, false), State::InProgress(_)));
+        let job = json!({"kind": "Job", "spec": {"completions": 2, "backoffLimit": 1},
+            "status": {"succeeded": 1, "failed": 2}});
+        assert_eq!(legacy_state(&job, false), State::Current);
+        assert!(matches!(legacy_state(&job, true), State::Failed(_)));
     }
 
     #[test]

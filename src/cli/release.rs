@@ -61,7 +61,8 @@ pub struct ApplyFlags {
 pub enum WaitStrategy {
     /// Readiness rules of helm's watcher (kstatus).
     Watcher,
-    /// The same rules, polled (Helm 3's waiter).
+    /// Helm 3's waiter: polled every 2 s; enough replicas ready allowing for
+    /// maxUnavailable, Services with an IP, PVCs bound.
     Legacy,
     /// Only hooks are waited for.
     #[value(name = "hookOnly")]
@@ -174,6 +175,7 @@ impl From<&ApplyFlags> for ApplyOptions {
             timeout: f.timeout,
             wait: f.rollback_on_failure
                 || matches!(f.wait, Some(WaitStrategy::Watcher | WaitStrategy::Legacy)),
+            wait_legacy: f.wait == Some(WaitStrategy::Legacy),
             wait_for_jobs: f.wait_for_jobs,
             rollback_on_failure: f.rollback_on_failure,
             cleanup_on_fail: f.cleanup_on_fail,
