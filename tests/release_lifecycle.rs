@@ -492,7 +492,20 @@ fn wait_timeouts_and_rollback_on_failure() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ready: Deployment/good-web"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ready: Deployment/good-web"), "{err}");
+    // A final table of what was waited for.
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("RESOURCE") && l.ends_with("READY AFTER")),
+        "{err}"
+    );
+    assert!(
+        err.lines().any(|l| l.starts_with("Deployment/good-web")
+            && l.contains("ready")
+            && l.ends_with('s')),
+        "{err}"
+    );
     // Helm 3's polling waiter gets there too.
     let out = pack(&s)
         .args(["install", "old-style"])

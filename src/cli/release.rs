@@ -71,12 +71,54 @@ pub enum WaitStrategy {
 
 /// Resources seen while waiting, with their latest state (for the live display).
 static WAITING: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+/// A resource waited for: its name, when first seen, how long until ready, its last state.
+type Timing = (String, std::time::Instant, Option<Duration>, String);
+/// Every resource waited for (for the final table).
+static TIMES: std::sync::Mutex<Vec<Timing>> = std::sync::Mutex::new(Vec::new());
+
+/// After a wait: a table of every resource waited for, its final state and how long it
+/// took to become ready.
+fn print_wait_summary() {
+    let rows = TIMES.lock().map(|t| t.clone()).unwrap_or_default();
+    if rows.is_empty() {
+        return;
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(8).max(8);
+    let mut err = anstream::stderr();
+    use std::io::Write as _;
+    let _ = writeln!(err, "{:<width$}  {:<8}  READY AFTER", "RESOURCE", "STATE");
+    for (name, _, ready, last) in &rows {
+        let after = ready.map_or_else(|| "-".to_string(), |d| format!("{:.1}s", d.as_secs_f64()));
+        let _ = writeln!(err, "{name:<width$}  {last:<8}  {after}");
+    }
+}
 /// Lines the live display drew last time (to redraw over them).
 static DRAWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn report(name: &str, state: &crate::action::wait::State) {
     use crate::action::wait::State;
     use std::io::{IsTerminal as _, Write as _};
+    if let Ok(mut times) = TIMES.lock() {
+        let word = match state {
+            State::Current => "ready",
+            State::InProgress(_) => "waiting",
+            State::Failed(_) => "failed",
+        };
+        match times.iter_mut().find(|t| t.0 == name) {
+            Some(t) => {
+                if *state == State::Current && t.2.is_none() {
+                    t.2 = Some(t.1.elapsed());
+                }
+                t.3 = word.to_string();
+            }
+            None => times.push((
+                name.to_string(),
+                std::time::Instant::now(),
+                (*state == State::Current).then(Duration::default),
+                word.to_string(),
+            )),
+        }
+    }
     let mut err = std::io::stderr().lock();
     if !err.is_terminal() {
         // Plain log lines for logs and CI.
@@ -632,7 +674,7 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
         return Ok(());
     }
     let ns = global.namespace().to_string();
-    let (rel, changes) = with_cluster(global, async |cluster, storage| {
+    let result = with_cluster(global, async |cluster, storage| {
         // The release's lock lives in its namespace, so that comes first.
         if req.create_namespace && !req.dry_run {
             cluster.ensure_namespace(&ns).await?;
@@ -648,7 +690,10 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
             None
         };
         Ok((rel, changes))
-    })?;
+    });
+    // What waiting saw, also when it failed.
+    print_wait_summary();
+    let (rel, changes) = result?;
     print_release(&rel, args.output, args.apply.hide_notes)?;
     if dry_run.is_some() && args.output == OutputFormat::Table {
         println!("MANIFEST:\n{}", rel.manifest);
@@ -687,7 +732,7 @@ fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> Result<UpgradeReq
 pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
     let req = upgrade_request(args, global)?;
     let ns = global.namespace().to_string();
-    let (rel, changes) = with_cluster(global, async |cluster, storage| {
+    let result = with_cluster(global, async |cluster, storage| {
         if req.install && req.create_namespace && !req.dry_run {
             cluster.ensure_namespace(&ns).await?;
         }
@@ -705,7 +750,9 @@ pub fn upgrade(args: &UpgradeArgs, global: &GlobalArgs) -> CliResult {
             None
         };
         Ok((rel, changes))
-    })?;
+    });
+    print_wait_summary();
+    let (rel, changes) = result?;
     if args.output == OutputFormat::Table {
         println!("Release \"{}\" has been upgraded. Happy Helming!", rel.name);
     }
