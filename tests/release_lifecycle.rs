@@ -1016,6 +1016,19 @@ fn lookup_reads_the_live_cluster_on_install_and_upgrade() {
         .to_owned();
     assert_eq!(password.len(), 24, "{first}");
     assert_eq!(first["metadata"]["annotations"]["namespaces-seen"], "yes");
+    // diff sees the cluster too: the kept password means nothing would change.
+    let diff = pack(&s)
+        .args(["diff", "upgrade", "keep"])
+        .arg(&chart)
+        .args(["--exit-code", "--color", "never"])
+        .output()
+        .expect("pack");
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
     ok(pack(&s).args(["upgrade", "keep"]).arg(&chart));
     let second = kubectl_json(&s, &k, &["secret", "keep-pw"]);
     assert_eq!(

@@ -207,7 +207,7 @@ pub async fn install(
 ) -> Result<Vec<Change>, LifecycleError> {
     let mut req = req.clone();
     req.template.capabilities = Some(cluster.capabilities().await?);
-    let (rel, _) = lifecycle::render_release(&req, 1, stdin)?;
+    let (rel, _) = lifecycle::render_release_live(cluster, &req, 1, stdin).await?;
     let desired = objects_of(&rel.manifest);
     compare(
         cluster,

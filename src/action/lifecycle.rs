@@ -706,7 +706,7 @@ fn install_release(
 }
 
 /// [`render_release`] against a live cluster (`lookup` answered from it).
-async fn render_release_live(
+pub(crate) async fn render_release_live(
     cluster: &Cluster,
     req: &InstallRequest,
     version: i64,
