@@ -749,6 +749,39 @@ fn repo_serve_takes_pushes_and_serves_helm() {
     }
 
     // Deleting needs the credentials too, then the index forgets the version.
+    drop(server);
+    let htpasswd = tmp.path().join("htpasswd");
+    let hash = bcrypt::hash("from-file", 4).expect("bcrypt");
+    std::fs::write(&htpasswd, format!("# users\nops:{hash}\n")).expect("htpasswd");
+    let server = RepoServer::start(&storage, &["--htpasswd", htpasswd.to_str().unwrap()]);
+    let url = server.url.clone();
+    pack()
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &url,
+            "--username",
+            "ops",
+            "--password",
+            "wrong",
+            "--force",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("needs credentials"));
+    pack()
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &url,
+            "--username",
+            "ops",
+            "--password",
+            "from-file",
+            "--force",
+        ])
+        .assert()
+        .success();
     let resp = client
         .delete(format!("{url}/api/charts/demo/0.3.0"))
         .send()
@@ -756,7 +789,7 @@ fn repo_serve_takes_pushes_and_serves_helm() {
     assert_eq!(resp.status().as_u16(), 401);
     let resp = client
         .delete(format!("{url}/api/charts/demo/0.3.0"))
-        .basic_auth("ci", Some("s3cret"))
+        .basic_auth("ops", Some("from-file"))
         .send()
         .expect("delete");
     assert_eq!(resp.status().as_u16(), 200);

@@ -79,9 +79,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub address: std::net::IpAddr,
-    /// `user:password` allowed to upload and delete (repeatable); without it anyone may.
+    /// `user:password` allowed to upload and delete (repeatable); without it (or
+    /// --htpasswd) anyone may.
     #[arg(long, value_name = "USER:PASSWORD")]
     pub auth: Vec<String>,
+    /// An htpasswd file of users allowed to upload and delete (bcrypt or {SHA} hashes).
+    #[arg(long, value_name = "FILE")]
+    pub htpasswd: Option<PathBuf>,
     /// Let an upload replace an existing version.
     #[arg(long)]
     pub allow_overwrite: bool,
@@ -129,7 +133,17 @@ fn serve(a: &ServeArgs) -> CliResult {
         let (user, pass) = u
             .split_once(':')
             .ok_or_else(|| format!("--auth takes USER:PASSWORD, got {u:?}"))?;
-        users.push((user.to_owned(), pass.to_owned()));
+        users.push(repo::serve::Credential::Plain(
+            user.to_owned(),
+            pass.to_owned(),
+        ));
+    }
+    if let Some(file) = &a.htpasswd {
+        let text = std::fs::read_to_string(file).context(format!("reading {}", file.display()))?;
+        users.extend(repo::serve::read_htpasswd(
+            &text,
+            &file.display().to_string(),
+        )?);
     }
     let config = repo::serve::ServeConfig {
         storage: a.storage.clone(),

@@ -24,6 +24,61 @@ use std::sync::{Arc, Mutex, RwLock};
 /// The largest upload accepted.
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
+/// A user allowed to write, with a plain password (`--auth`) or an htpasswd hash.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// `--auth user:password`.
+    Plain(String, String),
+    /// An htpasswd line with a bcrypt (`$2y$`, `$2a$`, `$2b$`) or `{SHA}` hash.
+    Hashed(String, String),
+}
+
+impl Credential {
+    fn accepts(&self, user: &str, password: &str) -> bool {
+        match self {
+            Credential::Plain(u, p) => u == user && p == password,
+            Credential::Hashed(u, hash) => {
+                if u != user {
+                    return false;
+                }
+                if let Some(sha) = hash.strip_prefix("{SHA}") {
+                    use sha1::Digest as _;
+                    let digest = sha1::Sha1::digest(password.as_bytes());
+                    return crate::funcs::encoding::base64_encode(&digest) == sha;
+                }
+                bcrypt::verify(password, hash).unwrap_or(false)
+            }
+        }
+    }
+}
+
+/// Reads an htpasswd file: `user:hash` lines with bcrypt or `{SHA}` hashes (Apache's MD5
+/// and crypt forms are refused, naming the line).
+pub fn read_htpasswd(text: &str, path: &str) -> Result<Vec<Credential>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((user, hash)) = line.split_once(':') else {
+            return Err(format!("{path}:{}: not a user:hash line", i + 1));
+        };
+        let supported = hash.starts_with("$2y$")
+            || hash.starts_with("$2a$")
+            || hash.starts_with("$2b$")
+            || hash.starts_with("{SHA}");
+        if !supported {
+            return Err(format!(
+                "{path}:{}: user {user:?} has a hash pack cannot check; use bcrypt (htpasswd -B)",
+                i + 1
+            ));
+        }
+        out.push(Credential::Hashed(user.to_owned(), hash.to_owned()));
+    }
+    Ok(out)
+}
+
 /// How the server is set up.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
@@ -31,8 +86,8 @@ pub struct ServeConfig {
     pub storage: PathBuf,
     /// Where to listen.
     pub addr: SocketAddr,
-    /// `user:password` pairs that may write (none: anyone may).
-    pub users: Vec<(String, String)>,
+    /// Who may write (none: anyone may).
+    pub users: Vec<Credential>,
     /// Replace an existing version on upload.
     pub allow_overwrite: bool,
 }
@@ -173,11 +228,7 @@ fn authorized(state: &State, req: &Request<Incoming>) -> bool {
     let Some((user, pass)) = text.split_once(':') else {
         return false;
     };
-    state
-        .config
-        .users
-        .iter()
-        .any(|(u, p)| u == user && p == pass)
+    state.config.users.iter().any(|c| c.accepts(user, pass))
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Reply, Infallible> {
@@ -422,4 +473,22 @@ fn delete(state: &State, rest: &str) -> Reply {
         return error(StatusCode::INTERNAL_SERVER_ERROR, &e);
     }
     json(StatusCode::OK, &serde_json::json!({"deleted": true}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn htpasswd_forms() {
+        let creds = read_htpasswd("# comment\nalice:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n", "f")
+            .expect("sha form");
+        // {SHA} of "password".
+        assert!(creds[0].accepts("alice", "password"));
+        assert!(!creds[0].accepts("alice", "nope"));
+        assert!(!creds[0].accepts("bob", "password"));
+        let err = read_htpasswd("bob:$apr1$abc$def\n", "f").unwrap_err();
+        assert!(err.contains("f:1") && err.contains("bcrypt"), "{err}");
+        assert!(read_htpasswd("no-colon\n", "f").is_err());
+    }
 }
