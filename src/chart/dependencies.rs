@@ -77,29 +77,54 @@ fn enable(
         return Ok(());
     }
     let loaded = std::mem::take(&mut chart.dependencies);
-    // Subcharts Chart.yaml does not list (by name and compatible version) stay as they are.
-    let mut kept: Vec<Chart> = loaded
-        .iter()
-        .filter(|c| {
-            !chart
-                .metadata
-                .dependencies
-                .iter()
-                .any(|d| d.name == c.name() && compatible(&d.version, &c.metadata.version))
-        })
-        .cloned()
-        .collect();
-    // Each listed dependency takes a copy of its subchart, renamed to its alias.
-    for dep in &chart.metadata.dependencies {
-        if let Some(found) = loaded
+    let listed = |c: &Chart| {
+        chart
+            .metadata
+            .dependencies
             .iter()
-            .find(|c| c.name() == dep.name && compatible(&dep.version, &c.metadata.version))
-        {
-            let mut copy = found.clone();
+            .any(|d| d.name == c.name() && compatible(&d.version, &c.metadata.version))
+    };
+    // Which loaded subchart each listed dependency takes, and how many take each: a subchart
+    // taken once moves, one taken again under another alias is copied.
+    let picks: Vec<Option<usize>> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .map(|dep| {
+            loaded
+                .iter()
+                .position(|c| c.name() == dep.name && compatible(&dep.version, &c.metadata.version))
+        })
+        .collect();
+    let mut uses = vec![0usize; loaded.len()];
+    for i in picks.iter().flatten() {
+        uses[*i] += 1;
+    }
+    // Subcharts Chart.yaml does not list (by name and compatible version) stay as they are.
+    let mut slots: Vec<Option<Chart>> = Vec::with_capacity(loaded.len());
+    let mut kept: Vec<Chart> = Vec::new();
+    for c in loaded {
+        if listed(&c) {
+            slots.push(Some(c));
+        } else {
+            kept.push(c);
+            slots.push(None);
+        }
+    }
+    // Each listed dependency takes its subchart, renamed to its alias.
+    for (dep, pick) in chart.metadata.dependencies.iter().zip(&picks) {
+        let Some(i) = *pick else { continue };
+        uses[i] -= 1;
+        let taken = if uses[i] == 0 {
+            slots[i].take()
+        } else {
+            slots[i].clone()
+        };
+        if let Some(mut sub) = taken {
             if !dep.alias.is_empty() {
-                copy.metadata.name = dep.alias.clone();
+                sub.metadata.name = dep.alias.clone();
             }
-            kept.push(copy);
+            kept.push(sub);
         }
     }
     chart.dependencies = kept;
