@@ -293,6 +293,34 @@ async fn apply_all(
     Ok(())
 }
 
+/// A hook record's object and delete policies, an earlier run of it deleted first when
+/// the policies ask (`before-hook-creation`, also Helm's default); `None` for an empty hook.
+async fn prepare_hook(
+    cluster: &Cluster,
+    hook: &Json,
+    namespace: &str,
+) -> Result<Option<(Json, Vec<String>)>, LifecycleError> {
+    let Some(obj) = objects_of(hook["manifest"].as_str().unwrap_or_default())
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let policies: Vec<String> = hook["delete_policies"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if policies.is_empty() || policies.iter().any(|p| p == "before-hook-creation") {
+        cluster.delete(&obj, namespace).await?;
+    }
+    Ok(Some((obj, policies)))
+}
+
 /// Runs the hooks of one event: each applied (after deleting an earlier instance), Jobs
 /// waited for until complete and Pods until succeeded, then deleted when their policy says.
 async fn run_hooks(
@@ -321,19 +349,10 @@ async fn run_hooks(
     });
     let mut succeeded = Vec::new();
     for hook in hooks {
-        let Some(obj) = objects_of(hook["manifest"].as_str().unwrap_or_default())
-            .into_iter()
-            .next()
-        else {
+        let Some((obj, policies)) = prepare_hook(cluster, hook, &rel.namespace).await? else {
             continue;
         };
-        let policies: Vec<&str> = hook["delete_policies"]
-            .as_array()
-            .map(|p| p.iter().filter_map(Json::as_str).collect())
-            .unwrap_or_default();
-        if policies.is_empty() || policies.contains(&"before-hook-creation") {
-            cluster.delete(&obj, &rel.namespace).await?;
-        }
+        let policies: Vec<&str> = policies.iter().map(String::as_str).collect();
         cluster
             .apply(&obj, &rel.namespace, &opts.field_manager, true)
             .await?;
@@ -513,19 +532,10 @@ pub async fn test(
     let mut runs = Vec::new();
     for i in order {
         let hook = rel.hooks[i].clone();
-        let Some(obj) = objects_of(hook["manifest"].as_str().unwrap_or_default())
-            .into_iter()
-            .next()
-        else {
+        let Some((obj, policies)) = prepare_hook(cluster, &hook, namespace).await? else {
             continue;
         };
-        let policies: Vec<&str> = hook["delete_policies"]
-            .as_array()
-            .map(|p| p.iter().filter_map(Json::as_str).collect())
-            .unwrap_or_default();
-        if policies.is_empty() || policies.contains(&"before-hook-creation") {
-            cluster.delete(&obj, namespace).await?;
-        }
+        let policies: Vec<&str> = policies.iter().map(String::as_str).collect();
         let started = release::now();
         cluster
             .apply(&obj, namespace, &opts.field_manager, true)

@@ -342,7 +342,7 @@ impl State<'_> {
                 self.step(pipe.pos)?;
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
-                    self.print(&v, pipe, out)?;
+                    v.print(out);
                 }
                 Ok(())
             }
@@ -356,12 +356,6 @@ impl State<'_> {
             Node::Break(_) => Err(Flow::Break),
             Node::Continue(_) => Err(Flow::Continue),
         }
-    }
-
-    fn print(&self, v: &V, pipe: &Pipe, out: &mut String) -> R<()> {
-        let _ = pipe;
-        v.print(out);
-        Ok(())
     }
 
     fn walk_if_with(&mut self, dot: &V, c: &Control, out: &mut String) -> R<()> {
@@ -607,16 +601,7 @@ impl State<'_> {
                 );
             }
             Arg::Chain(pos, node, fields) => {
-                if let Arg::Nil(_) = **node {
-                    return Err(self.fail(
-                        *pos,
-                        first,
-                        format!("indirection through explicit nil in {first}"),
-                    ));
-                }
-                let recv = self.eval_arg(dot, node)?;
-                let at = last_evaluated(node).unwrap_or(first);
-                return self.eval_field_chain(dot, recv, at, fields, &cmd.args, final_, false);
+                return self.eval_chain(dot, first, *pos, node, fields, &cmd.args, final_);
             }
             Arg::Identifier(pos, name) => return self.eval_function(dot, *pos, name, cmd, final_),
             Arg::Pipe(p) => {
@@ -697,21 +682,37 @@ impl State<'_> {
                 self.eval_function(dot, *pos, name, &cmd, None)
             }
             Arg::Chain(pos, node, fields) => {
-                if let Arg::Nil(_) = **node {
-                    return Err(self.fail(
-                        *pos,
-                        arg,
-                        format!("indirection through explicit nil in {arg}"),
-                    ));
-                }
-                let recv = self.eval_arg(dot, node)?;
-                let at = last_evaluated(node).unwrap_or(arg);
-                self.eval_field_chain(dot, recv, at, fields, &[], None, false)
+                self.eval_chain(dot, arg, *pos, node, fields, &[], None)
             }
             Arg::Bool(_, b) => Ok(V::Bool(*b)),
             Arg::Number(pos, n) => self.ideal_constant(*pos, n),
             Arg::String(_, _, s) => Ok(V::str(s)),
         }
+    }
+
+    /// `(pipeline).a.b`: the pipeline's value, then its fields (errors reported where Go
+    /// reports them: at the word evaluated last inside the parentheses).
+    #[allow(clippy::too_many_arguments)]
+    fn eval_chain(
+        &mut self,
+        dot: &V,
+        chain: &Arg,
+        pos: usize,
+        node: &Arg,
+        fields: &[String],
+        args: &[Arg],
+        final_: Option<V>,
+    ) -> R<V> {
+        if let Arg::Nil(_) = *node {
+            return Err(self.fail(
+                pos,
+                chain,
+                format!("indirection through explicit nil in {chain}"),
+            ));
+        }
+        let recv = self.eval_arg(dot, node)?;
+        let at = last_evaluated(node).unwrap_or(chain);
+        self.eval_field_chain(dot, recv, at, fields, args, final_, false)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1461,14 +1462,13 @@ impl State<'_> {
                     e.text
                 );
                 let msg = format!("error calling tpl: {wrapped}");
-                let origin = e.origin.clone();
-                let mut err = ExecError {
+                // tpl's own wrapping is not a template error, so Helm prints the chain as
+                // Go wrote it.
+                let err = ExecError {
                     text: wrapped,
-                    origin,
+                    origin: e.origin.clone(),
                     cause: Some(Box::new(Cause::Exec(e))),
                 };
-                // The wrapping error is not a template error: Helm prints the chain as is.
-                err.origin = err.origin.take();
                 Err(self.fail_nested(cmd.pos, cmd, msg, Cause::Exec(err)))
             }
         }

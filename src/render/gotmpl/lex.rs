@@ -502,25 +502,15 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_char(&mut self) -> State {
-        loop {
-            match self.next() {
-                Some('\\') => {
-                    let c = self.next();
-                    if c.is_some() && c != Some('\n') {
-                        continue;
-                    }
-                    return self.error("unterminated character constant".into());
-                }
-                None | Some('\n') => return self.error("unterminated character constant".into()),
-                Some('\'') => break,
-                _ => {}
-            }
-        }
-        self.emit(Kind::CharConstant);
-        State::InsideAction
+        self.lex_escaped('\'', Kind::CharConstant, "unterminated character constant")
     }
 
     fn lex_quote(&mut self) -> State {
+        self.lex_escaped('"', Kind::String, "unterminated quoted string")
+    }
+
+    /// A literal closed by `close`, with backslash escapes, on one line.
+    fn lex_escaped(&mut self, close: char, kind: Kind, unterminated: &str) -> State {
         loop {
             match self.next() {
                 Some('\\') => {
@@ -528,14 +518,14 @@ impl<'a> Lexer<'a> {
                     if c.is_some() && c != Some('\n') {
                         continue;
                     }
-                    return self.error("unterminated quoted string".into());
+                    return self.error(unterminated.into());
                 }
-                None | Some('\n') => return self.error("unterminated quoted string".into()),
-                Some('"') => break,
+                None | Some('\n') => return self.error(unterminated.into()),
+                Some(c) if c == close => break,
                 _ => {}
             }
         }
-        self.emit(Kind::String);
+        self.emit(kind);
         State::InsideAction
     }
 

@@ -12,7 +12,7 @@ use super::context::{self, ReleaseInfo};
 use super::{ChartRender, RenderError, RenderOptions, RenderedFile};
 use crate::k8s::Capabilities;
 use crate::render::files::Files;
-use crate::value::{Map, Value};
+use crate::value::Value;
 use exec::{Engine, ExecError, Set, WARN_END, WARN_START};
 use indexmap::IndexMap;
 use parse::Tree;
@@ -373,11 +373,6 @@ fn snippet(source: &str, line: usize, col: Option<usize>) -> Option<String> {
         s.push_str(&format!("\n{pad}| {}^", " ".repeat(before.chars().count())));
     }
     Some(s)
-}
-
-/// Values for a Go-template chart: Helm's map types (used by tests).
-pub fn value_map(m: &Map) -> V {
-    V::from_value(&Value::Map(m.clone()))
 }
 
 /// Templates parsed ahead of rendering (while values are computed), by source text.
