@@ -1,5 +1,5 @@
-//! `pack dependency list CHART`: the dependencies Chart.yaml declares and whether
-//! `charts/` has them.
+//! `pack dependency list|update|build CHART`: the dependencies Chart.yaml declares and
+//! whether `charts/` has them; fetching them into `charts/` and keeping `Chart.lock`.
 
 use super::{CliResult, Context};
 use crate::chart::{self, Chart, Dependency};
@@ -17,6 +17,23 @@ pub enum DependencyCommand {
     /// List the chart's dependencies and their status in charts/.
     #[command(visible_alias = "ls")]
     List(ListArgs),
+    /// Resolve Chart.yaml's version constraints afresh, download the charts into charts/
+    /// and write Chart.lock.
+    #[command(visible_alias = "up")]
+    Update(FetchArgs),
+    /// Download exactly the versions Chart.lock names into charts/ (without a lock, the
+    /// same as update).
+    Build(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// A chart directory.
+    #[arg(default_value = ".")]
+    pub chart: PathBuf,
+    /// Use the cached repository indexes instead of fetching them first.
+    #[arg(long)]
+    pub skip_refresh: bool,
 }
 
 #[derive(Debug, Args)]
@@ -28,7 +45,48 @@ pub struct ListArgs {
 pub fn run(args: &DependencyArgs) -> CliResult {
     match &args.command {
         DependencyCommand::List(a) => list(a),
+        DependencyCommand::Update(a) => fetch(a, false),
+        DependencyCommand::Build(a) => fetch(a, true),
     }
+}
+
+fn fetch(args: &FetchArgs, build: bool) -> CliResult {
+    if !args.chart.is_dir() {
+        return Err(format!(
+            "{} is not a chart directory: dependencies are fetched into a directory's charts/",
+            args.chart.display()
+        )
+        .into());
+    }
+    let dirs = crate::settings::Dirs::from_env();
+    let mut progress = |line: &str| println!("{line}");
+    let mut opts = crate::repo::dependency::Options {
+        dirs: &dirs,
+        skip_refresh: args.skip_refresh,
+        progress: &mut progress,
+    };
+    let what = if build { "building" } else { "updating" };
+    let run = if build {
+        crate::repo::dependency::build
+    } else {
+        crate::repo::dependency::update
+    };
+    match run(&args.chart, &mut opts).context(format!(
+        "{what} the dependencies of {}",
+        args.chart.display()
+    ))? {
+        None => println!(
+            "{} declares no dependencies: nothing to do",
+            args.chart.join("Chart.yaml").display()
+        ),
+        Some(o) if o.lock_written => println!(
+            "Wrote {} ({} dependencies)",
+            args.chart.join("Chart.lock").display(),
+            o.lock.dependencies.len()
+        ),
+        Some(_) => {}
+    }
+    Ok(())
 }
 
 fn list(args: &ListArgs) -> CliResult {

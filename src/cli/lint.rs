@@ -9,9 +9,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Chart directories or archives.
+    /// Chart directories or archives, REPO/CHART, or chart URLs.
     #[arg(required = true, value_name = "CHART")]
     pub charts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
     /// Fail on warnings too, and treat undefined values in templates as errors.
     #[arg(long)]
     pub strict: bool,
@@ -26,7 +28,8 @@ pub fn run(args: &LintArgs) -> CliResult {
     let values = ValueOptions::from(&args.values);
     let mut failed = 0;
     for chart in &args.charts {
-        let findings = lint(chart, &values, args.strict);
+        let path = super::package::resolve_chart(chart, &args.source)?;
+        let findings = lint(&path, &values, args.strict);
         let fails = findings.iter().any(|f| {
             f.severity == Severity::Error || (args.strict && f.severity == Severity::Warning)
         });

@@ -23,6 +23,9 @@ pub struct PackageArgs {
     /// Set the chart's appVersion in the archive.
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// Run `dependency update` on each chart first.
+    #[arg(short = 'u', long)]
+    pub dependency_update: bool,
 }
 
 pub fn package(args: &PackageArgs) -> CliResult {
@@ -32,7 +35,18 @@ pub fn package(args: &PackageArgs) -> CliResult {
         app_version: args.app_version.clone(),
         mtime: None,
     };
+    let dirs = Dirs::from_env();
     for chart in &args.charts {
+        if args.dependency_update && chart.is_dir() {
+            let mut progress = |line: &str| println!("{line}");
+            let mut o = repo::dependency::Options {
+                dirs: &dirs,
+                skip_refresh: false,
+                progress: &mut progress,
+            };
+            repo::dependency::update(chart, &mut o)
+                .context(format!("updating the dependencies of {}", chart.display()))?;
+        }
         let p = repo::package(chart, &opts).context(format!("packaging {}", chart.display()))?;
         println!(
             "Successfully packaged chart and saved it to: {}",
@@ -255,11 +269,10 @@ pub struct SearchRepoArgs {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// A chart in an added repository: REPO/CHART.
+    /// REPO/CHART of an added repository, a chart name with --repo, or a chart URL.
     pub chart: String,
-    /// A version constraint (default: the latest stable version).
-    #[arg(long, value_name = "CONSTRAINT")]
-    pub version: Option<String>,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
     /// Directory to save the chart to.
     #[arg(short = 'd', long, default_value = ".", value_name = "DIR")]
     pub destination: PathBuf,
@@ -428,7 +441,13 @@ pub fn search(args: &SearchArgs) -> CliResult {
 
 pub fn pull(args: &PullArgs) -> CliResult {
     let dirs = Dirs::from_env();
-    let (bytes, name) = http::download(&dirs, &args.chart, args.version.as_deref().unwrap_or(""))?;
+    let got = http::fetch_reference(&dirs, &args.chart, &args.source.lookup())?.ok_or_else(|| {
+        format!(
+            "{:?} is not a chart of an added repository (REPO/CHART), a chart URL, or a name with --repo URL",
+            args.chart
+        )
+    })?;
+    let (bytes, name) = (got.bytes, got.file_name);
     std::fs::create_dir_all(&args.destination)
         .context(format!("creating {}", args.destination.display()))?;
     if args.untar {
@@ -458,29 +477,53 @@ pub fn pull(args: &PullArgs) -> CliResult {
     Ok(())
 }
 
-/// A chart argument as a path: itself when it exists locally, else `REPO/CHART` of an
-/// added repository, downloaded into the cache.
+/// Where a chart argument may come from besides a local path (Helm's flags).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChartSourceFlags {
+    /// Version constraint for a chart from a repository (default: the latest stable).
+    #[arg(long = "version", value_name = "CONSTRAINT")]
+    pub chart_version: Option<String>,
+    /// Find the chart in the repository at this URL (no `repo add` needed).
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    /// With --repo: basic-auth user name.
+    #[arg(long, requires = "repo")]
+    pub username: Option<String>,
+    /// With --repo: basic-auth password.
+    #[arg(long, requires = "repo")]
+    pub password: Option<String>,
+    /// Consider pre-release versions when no --version is given.
+    #[arg(long)]
+    pub devel: bool,
+}
+
+impl ChartSourceFlags {
+    fn lookup(&self) -> http::Lookup {
+        http::Lookup {
+            version: self.chart_version.clone().unwrap_or_default(),
+            devel: self.devel,
+            repo_url: self.repo.clone().unwrap_or_default(),
+            username: self.username.clone().unwrap_or_default(),
+            password: self.password.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A chart argument as a path: itself when it is local, else the archive it names
+/// (`REPO/CHART`, `--repo URL` + name, or a chart URL) downloaded into the cache.
 pub fn resolve_chart(
     chart: &std::path::Path,
-    version: Option<&str>,
+    source: &ChartSourceFlags,
 ) -> Result<PathBuf, Box<dyn std::error::Error + Send + Sync>> {
-    let text = chart.to_string_lossy();
-    if chart.exists() || !text.contains('/') || text.starts_with('.') || text.starts_with('/') {
-        return Ok(chart.to_path_buf());
-    }
     let dirs = Dirs::from_env();
-    let repo_name = text.split('/').next().unwrap_or_default();
-    let known = http::RepoFile::load(&dirs.repository_config())?
-        .get(repo_name)
-        .is_some();
-    if !known {
+    let Some(got) = http::fetch_reference(&dirs, &chart.to_string_lossy(), &source.lookup())?
+    else {
         return Ok(chart.to_path_buf());
-    }
-    let (bytes, name) = http::download(&dirs, &text, version.unwrap_or(""))?;
+    };
     let dir = dirs.repository_cache().join("charts");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(name);
-    std::fs::write(&path, bytes)?;
+    std::fs::create_dir_all(&dir).context(format!("creating {}", dir.display()))?;
+    let path = dir.join(&got.file_name);
+    repo::package::write_atomic(&path, &got.bytes)?;
     Ok(path)
 }
 

@@ -267,6 +267,8 @@ pub struct InstallArgs {
     #[command(flatten)]
     pub apply: ApplyFlags,
     #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
+    #[command(flatten)]
     pub values: ValuesFlags,
 }
 
@@ -305,6 +307,8 @@ pub struct UpgradeArgs {
     pub output: OutputFormat,
     #[command(flatten)]
     pub apply: ApplyFlags,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
 }
@@ -603,9 +607,10 @@ fn template_request(
     chart: PathBuf,
     global: &GlobalArgs,
     values: &ValuesFlags,
+    source: &super::package::ChartSourceFlags,
 ) -> Result<TemplateRequest, Boxed> {
-    // A chart of an added repository (`REPO/CHART`) is downloaded first.
-    let chart = super::package::resolve_chart(&chart, None)?;
+    // A repository chart (`REPO/CHART`, `--repo URL`, a chart URL) is downloaded first.
+    let chart = super::package::resolve_chart(&chart, source)?;
     Ok(TemplateRequest {
         chart,
         release: ReleaseInfo {
@@ -656,7 +661,13 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
     }
     let dry_run = args.dry_run.filter(|d| *d != DryRun::None);
     let req = InstallRequest {
-        template: template_request(&name, PathBuf::from(chart), global, &args.values)?,
+        template: template_request(
+            &name,
+            PathBuf::from(chart),
+            global,
+            &args.values,
+            &args.source,
+        )?,
         create_namespace: args.create_namespace,
         dry_run: dry_run.is_some(),
         replace: args.replace,
@@ -718,7 +729,13 @@ fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> Result<UpgradeReq
         ValueReuse::Default
     };
     Ok(UpgradeRequest {
-        template: template_request(&args.name, args.chart.clone(), global, &args.values)?,
+        template: template_request(
+            &args.name,
+            args.chart.clone(),
+            global,
+            &args.values,
+            &args.source,
+        )?,
         reuse,
         install: args.install,
         create_namespace: args.create_namespace,
@@ -782,7 +799,13 @@ pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
             let name = a.args.first().cloned().unwrap_or_default();
             let chart = a.args.get(1).cloned().unwrap_or_default();
             let req = InstallRequest {
-                template: template_request(&name, PathBuf::from(chart), global, &a.values)?,
+                template: template_request(
+                    &name,
+                    PathBuf::from(chart),
+                    global,
+                    &a.values,
+                    &a.source,
+                )?,
                 apply: ApplyOptions::from(&a.apply),
                 ..InstallRequest::default()
             };

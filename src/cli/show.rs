@@ -41,24 +41,29 @@ pub struct ValuesArgs {
     #[arg(long, requires = "computed")]
     pub skip_schema_validation: bool,
     #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
+    #[command(flatten)]
     pub values: ValuesFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct ChartArg {
-    /// A chart directory or .tgz archive.
+    /// A chart directory or .tgz archive, REPO/CHART, or a chart URL.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
 }
 
 pub fn run(args: &ShowArgs) -> CliResult {
-    let (what, path) = match &args.what {
-        ShowWhat::Chart(a) => ("chart", &a.chart),
+    let (what, path, source) = match &args.what {
+        ShowWhat::Chart(a) => ("chart", &a.chart, &a.source),
         ShowWhat::Values(a) if a.computed => return computed(a),
-        ShowWhat::Values(a) => ("values", &a.chart),
-        ShowWhat::Readme(a) => ("readme", &a.chart),
-        ShowWhat::Crds(a) => ("crds", &a.chart),
-        ShowWhat::All(a) => ("all", &a.chart),
+        ShowWhat::Values(a) => ("values", &a.chart, &a.source),
+        ShowWhat::Readme(a) => ("readme", &a.chart, &a.source),
+        ShowWhat::Crds(a) => ("crds", &a.chart, &a.source),
+        ShowWhat::All(a) => ("all", &a.chart, &a.source),
     };
+    let path = &super::package::resolve_chart(path, source)?;
     let chart = chart::load(path).context(format!("loading chart {}", path.display()))?;
     // Helm prints each part followed by a newline, parts after the first behind `---`.
     let out = match what {
@@ -86,8 +91,9 @@ pub fn run(args: &ShowArgs) -> CliResult {
 /// `show values --computed`: the root's `.Values` after coalescing, as YAML; warnings
 /// Helm would print go to stderr.
 fn computed(args: &ValuesArgs) -> CliResult {
+    let path = super::package::resolve_chart(&args.chart, &args.source)?;
     let mut chart =
-        chart::load(&args.chart).context(format!("loading chart {}", args.chart.display()))?;
+        chart::load(&path).context(format!("loading chart {}", args.chart.display()))?;
     let user = ValueOptions::from(&args.values)
         .build(chart.engine(), &mut std::io::stdin())
         .context("reading values")?;

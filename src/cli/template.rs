@@ -65,6 +65,8 @@ pub struct TemplateArgs {
     )]
     pub post_renderer_args: Vec<String>,
     #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
+    #[command(flatten)]
     pub values: ValuesFlags,
 }
 
@@ -75,7 +77,7 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
         _ => unreachable!("clap allows one or two arguments"),
     };
     let req = TemplateRequest {
-        chart: super::package::resolve_chart(&PathBuf::from(&chart), None)?,
+        chart: super::package::resolve_chart(&PathBuf::from(&chart), &args.source)?,
         release: ReleaseInfo {
             name: name.clone(),
             namespace: global.namespace().to_owned(),

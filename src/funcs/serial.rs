@@ -68,11 +68,7 @@ fn str_arg<'a>(name: &str, args: &'a [Value]) -> Result<&'a str, FuncError> {
 
 /// Go's JSON for a value: compact, or indented by `indent` per level (`json.MarshalIndent`
 /// with an empty prefix). `escape_html` is `encoding/json`'s default.
-pub(super) fn go_json(
-    v: &Value,
-    escape_html: bool,
-    indent: Option<&str>,
-) -> Result<String, String> {
+pub fn go_json(v: &Value, escape_html: bool, indent: Option<&str>) -> Result<String, String> {
     let mut out = String::new();
     write_json(&mut out, v, escape_html, indent, 0)?;
     Ok(out)
@@ -151,8 +147,9 @@ fn write_json(
     Ok(())
 }
 
-/// Go's `encoding/json` string encoding.
-fn json_string(out: &mut String, s: &str, html: bool) {
+/// Go's `encoding/json` string encoding (with `html`, `<`, `>` and `&` escaped as its
+/// default does), appended to `out`.
+pub fn json_string(out: &mut String, s: &str, html: bool) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     for c in s.chars() {

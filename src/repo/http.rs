@@ -101,7 +101,7 @@ impl Repository {
         (!r.name.is_empty()).then_some(r)
     }
 
-    fn client(&self) -> Result<reqwest::blocking::Client, RepoError> {
+    pub(crate) fn client(&self) -> Result<reqwest::blocking::Client, RepoError> {
         let mut b = reqwest::blocking::Client::builder()
             .timeout(std::time::Duration::from_secs(120))
             .danger_accept_invalid_certs(self.insecure_skip_tls_verify);
@@ -118,7 +118,7 @@ impl Repository {
     }
 
     /// GETs a URL, with this repository's credentials when `auth` says so.
-    fn get(&self, url: &str, auth: bool) -> Result<Vec<u8>, RepoError> {
+    pub(crate) fn get(&self, url: &str, auth: bool) -> Result<Vec<u8>, RepoError> {
         let unreachable = |message: String| RepoError::Unreachable {
             url: url.to_owned(),
             message,
@@ -199,6 +199,14 @@ impl RepoFile {
     /// The repository of this name.
     pub fn get(&self, name: &str) -> Option<&Repository> {
         self.repositories.iter().find(|r| r.name == name)
+    }
+
+    /// The repository with this URL (trailing slashes ignored).
+    pub fn by_url(&self, url: &str) -> Option<&Repository> {
+        let want = url.trim_end_matches('/');
+        self.repositories
+            .iter()
+            .find(|r| r.url.trim_end_matches('/') == want)
     }
 }
 
@@ -403,32 +411,37 @@ pub fn search(
     Ok(out)
 }
 
-/// Resolves `repo/chart` at a version constraint to the archive's bytes and file name.
-pub fn download(
-    dirs: &Dirs,
-    reference: &str,
+/// A chart archive fetched from a repository.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The archive.
+    pub bytes: Vec<u8>,
+    /// Its file name (`<chart>-<version>.tgz` as the URL names it).
+    pub file_name: String,
+    /// The version the index chose.
+    pub version: String,
+}
+
+/// Fetches the version of `chart` that `index` (of `repo`) offers for `constraint`,
+/// checking the archive against the index's digest.
+pub fn fetch_chart(
+    repo: &Repository,
+    index: &Index,
+    chart: &str,
     constraint: &str,
-) -> Result<(Vec<u8>, String), RepoError> {
-    let (repo_name, chart) = reference.split_once('/').ok_or_else(|| {
-        RepoError::User(format!(
-            "{reference:?} is not a chart reference (repo/chart)"
-        ))
-    })?;
-    let file = RepoFile::load(&dirs.repository_config())?;
-    let repo = file.get(repo_name).ok_or_else(|| {
-        RepoError::User(format!(
-            "repo {repo_name} not found: add it with `pack repo add {repo_name} URL`"
-        ))
-    })?;
-    let index = cached_index(dirs, repo_name)?;
-    let versions = index.entries.get(chart).ok_or_else(|| {
-        RepoError::User(format!(
-            "chart {chart:?} not found in repository {repo_name}"
-        ))
-    })?;
+) -> Result<Fetched, RepoError> {
+    let where_ = if repo.name.is_empty() {
+        repo.url.clone()
+    } else {
+        format!("repository {}", repo.name)
+    };
+    let versions = index
+        .entries
+        .get(chart)
+        .ok_or_else(|| RepoError::User(format!("chart {chart:?} not found in {where_}")))?;
     let entry = select(versions, constraint).ok_or_else(|| {
         RepoError::User(format!(
-            "chart {chart:?} matching {:?} not found in repository {repo_name}",
+            "chart {chart:?} matching {:?} not found in {where_}",
             if constraint.is_empty() {
                 "the latest stable version"
             } else {
@@ -451,18 +464,13 @@ pub fn download(
             url.trim_start_matches('/')
         )
     };
-    let host = |u: &str| {
-        u.split("://")
-            .nth(1)
-            .and_then(|r| r.split('/').next())
-            .map(str::to_owned)
-    };
     let same_host = host(&absolute) == host(&repo.url);
     let bytes = repo.get(&absolute, same_host || repo.pass_credentials_all)?;
-    let name = absolute
-        .rsplit('/')
+    let file_name = absolute
+        .split(['?', '#'])
         .next()
-        .filter(|n| !n.is_empty())
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| safe_archive_name(n))
         .map_or_else(
             || format!("{chart}-{}.tgz", version_of(entry)),
             str::to_owned,
@@ -475,7 +483,122 @@ pub fn download(
             "{absolute}: the archive's digest does not match the index ({digest}): refusing it"
         )));
     }
+    Ok(Fetched {
+        bytes,
+        file_name,
+        version: version_of(entry).to_owned(),
+    })
+}
+
+/// The host (and port) of a URL.
+fn host(u: &str) -> Option<String> {
+    u.split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .map(str::to_owned)
+}
+
+/// A file name an archive may be saved under: no directories, no dot files.
+pub fn safe_archive_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0', ':'])
+        && name.ends_with(".tgz")
+}
+
+/// Fetches a chart archive by URL (`https://host/path/chart-1.0.0.tgz`); the bytes and the
+/// file name.
+pub fn fetch_url(url: &str) -> Result<(Vec<u8>, String), RepoError> {
+    let repo = Repository {
+        url: url.to_owned(),
+        ..Repository::default()
+    };
+    let bytes = repo.get(url, false)?;
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| safe_archive_name(n))
+        .unwrap_or("chart.tgz")
+        .to_owned();
     Ok((bytes, name))
+}
+
+/// How a chart reference is looked up: `--version`, `--devel`, `--repo URL` and its
+/// credentials.
+#[derive(Clone, Debug, Default)]
+pub struct Lookup {
+    /// A version constraint (empty: the latest stable version).
+    pub version: String,
+    /// Pre-releases count too when no version is given.
+    pub devel: bool,
+    /// A repository URL to find the chart in, instead of an added repository.
+    pub repo_url: String,
+    /// Basic-auth user for `repo_url`.
+    pub username: String,
+    /// Basic-auth password for `repo_url`.
+    pub password: String,
+}
+
+impl Lookup {
+    fn constraint(&self) -> &str {
+        if self.version.is_empty() && self.devel {
+            ">0.0.0-0"
+        } else {
+            &self.version
+        }
+    }
+}
+
+/// Fetches the archive a chart argument names, when it names a remote one: a chart in
+/// `lookup.repo_url`, a chart URL (`https://…/chart-1.0.0.tgz`), or `REPO/CHART` of an
+/// added repository. `None` when it is a local path (existing, or not remote-looking).
+pub fn fetch_reference(
+    dirs: &Dirs,
+    reference: &str,
+    lookup: &Lookup,
+) -> Result<Option<Fetched>, RepoError> {
+    if !lookup.repo_url.is_empty() {
+        let file = RepoFile::load(&dirs.repository_config())?;
+        let mut repo = file
+            .by_url(&lookup.repo_url)
+            .cloned()
+            .unwrap_or_else(|| Repository {
+                url: lookup.repo_url.trim_end_matches('/').to_owned(),
+                ..Repository::default()
+            });
+        if !lookup.username.is_empty() {
+            repo.username = lookup.username.clone();
+            repo.password = lookup.password.clone();
+        }
+        let (index, _) = repo.fetch_index()?;
+        return fetch_chart(&repo, &index, reference, lookup.constraint()).map(Some);
+    }
+    if reference.starts_with("https://") || reference.starts_with("http://") {
+        let (bytes, file_name) = fetch_url(reference)?;
+        return Ok(Some(Fetched {
+            bytes,
+            file_name,
+            version: String::new(),
+        }));
+    }
+    if reference.starts_with("oci://") {
+        return Err(RepoError::User(format!(
+            "{reference}: OCI registries are not supported yet; use an HTTP repository"
+        )));
+    }
+    if Path::new(reference).exists() || reference.starts_with('.') || reference.starts_with('/') {
+        return Ok(None);
+    }
+    let Some((repo_name, chart)) = reference.split_once('/') else {
+        return Ok(None);
+    };
+    let file = RepoFile::load(&dirs.repository_config())?;
+    let Some(repo) = file.get(repo_name) else {
+        return Ok(None);
+    };
+    let index = cached_index(dirs, repo_name)?;
+    fetch_chart(repo, &index, chart, lookup.constraint()).map(Some)
 }
 
 /// `push`: uploads an archive to a ChartMuseum-compatible repository (`POST /api/charts`);

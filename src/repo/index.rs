@@ -78,6 +78,20 @@ impl Index {
         list.push(entry);
     }
 
+    /// Removes a chart version (and the chart when no version is left); whether it was there.
+    pub fn remove(&mut self, name: &str, version: &str) -> bool {
+        let Some(list) = self.entries.get_mut(name) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|e| version_of(e) != version);
+        let removed = list.len() != before;
+        if list.is_empty() {
+            self.entries.remove(name);
+        }
+        removed
+    }
+
     /// True when the index has this chart version.
     pub fn has(&self, name: &str, version: &str) -> bool {
         self.entries
@@ -205,6 +219,19 @@ fn join_url(base: &str, rel: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), rel)
 }
 
+/// The index entry of a chart archive: its Chart.yaml fields, `urls`, `created` and
+/// `digest` (of `bytes`).
+pub fn entry(chart: &chart::Chart, bytes: &[u8], url: &str, created: &str) -> Map {
+    let mut entry = match chart.metadata.to_value() {
+        Value::Map(m) => m,
+        _ => Map::new(),
+    };
+    entry.insert("urls".into(), Value::List(vec![Value::from(url)]));
+    entry.insert("created".into(), Value::from(created));
+    entry.insert("digest".into(), Value::from(sha256_hex(bytes).as_str()));
+    entry
+}
+
 /// What indexing a directory skipped, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -248,16 +275,7 @@ pub fn index_dir(
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
-        let Value::Map(mut entry) = chart.metadata.to_value() else {
-            continue;
-        };
-        entry.insert(
-            "urls".into(),
-            Value::List(vec![Value::from(join_url(url, &rel).as_str())]),
-        );
-        entry.insert("created".into(), Value::from(created.as_str()));
-        entry.insert("digest".into(), Value::from(sha256_hex(&bytes).as_str()));
-        index.add(entry);
+        index.add(entry(&chart, &bytes, &join_url(url, &rel), &created));
     }
     if let Some(old) = merge
         && old.exists()

@@ -1,7 +1,9 @@
 //! Chart distribution: `package` (a chart directory to a reproducible `.tgz`), `index` (a
 //! repository's `index.yaml`, as Helm writes and reads it) and `http` (configured HTTP
-//! repositories: add, update, search, download). Pushing and OCI registries build on these.
+//! repositories: add, update, search, download) and `dependency` (Chart.lock, filling
+//! `charts/`). Pushing and OCI registries build on these.
 
+pub mod dependency;
 pub mod http;
 pub mod index;
 pub mod package;

@@ -44,6 +44,9 @@ pub enum PackageError {
         /// The version given.
         version: String,
     },
+    /// Chart.yaml lists dependencies `charts/` does not have.
+    #[error(transparent)]
+    MissingDependencies(#[from] chart::dependencies::DependencyError),
     /// values.schema.json is not JSON.
     #[error("chart {name}: values.schema.json is not valid JSON: {message}")]
     BadSchema {
@@ -102,6 +105,7 @@ pub fn package(dir: &Path, opts: &PackageOptions) -> Result<Packaged, PackageErr
         chart.metadata.app_version = v.clone();
     }
     check(&chart)?;
+    chart::dependencies::check_present(&chart)?;
     let bytes = archive_bytes(&chart, entry_time(opts))?;
     let name = format!("{}-{}.tgz", chart.name(), chart.metadata.version);
     std::fs::create_dir_all(&opts.destination).map_err(io(&opts.destination))?;

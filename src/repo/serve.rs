@@ -161,7 +161,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     Ok(Running { addr, stop, task })
 }
 
-/// Rebuilds the index from the storage directory and swaps it in.
+/// Builds the index from the storage directory (at start) and swaps it in.
 fn rebuild(state: &State) -> Result<(), String> {
     let (idx, _skipped) =
         index::index_dir(&state.config.storage, "", None).map_err(|e| e.to_string())?;
@@ -178,6 +178,12 @@ fn rebuild(state: &State) -> Result<(), String> {
             }
         }
     }
+    publish(state, idx);
+    Ok(())
+}
+
+/// Swaps in a new index and its YAML (readers see the old one or the new one, whole).
+fn publish(state: &State, idx: Index) {
     let text = idx.to_yaml(&index::now_rfc3339_nano());
     if let Ok(mut i) = state.index.write() {
         *i = Arc::new(text);
@@ -185,7 +191,20 @@ fn rebuild(state: &State) -> Result<(), String> {
     if let Ok(mut e) = state.entries.write() {
         *e = Arc::new(idx);
     }
-    Ok(())
+}
+
+/// Applies one change to a copy of the current index and publishes it: a write costs one
+/// archive's worth of work, not a re-read of the whole storage directory. Callers hold the
+/// write lock, so changes never race.
+fn change(state: &State, f: impl FnOnce(&mut Index)) {
+    let mut idx = state
+        .entries
+        .read()
+        .map(|e| Index::clone(&e))
+        .unwrap_or_default();
+    f(&mut idx);
+    idx.sort();
+    publish(state, idx);
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -404,9 +423,15 @@ fn upload(state: &State, content_type: &str, body: &[u8], force: bool) -> Reply 
     {
         return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
     }
-    if let Err(e) = rebuild(state) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, &e);
-    }
+    let created = index::now_rfc3339_nano();
+    change(state, |idx| {
+        idx.add(index::entry(
+            &chart,
+            &archive,
+            &format!("charts/{file}"),
+            &created,
+        ))
+    });
     json(
         StatusCode::CREATED,
         &serde_json::json!({"saved": true, "digest": sha256_hex(&archive)}),
@@ -469,9 +494,9 @@ fn delete(state: &State, rest: &str) -> Reply {
         return error(StatusCode::NOT_FOUND, "chart version not found");
     }
     let _ = std::fs::remove_file(state.config.storage.join(format!("{file}.prov")));
-    if let Err(e) = rebuild(state) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, &e);
-    }
+    change(state, |idx| {
+        idx.remove(name, version);
+    });
     json(StatusCode::OK, &serde_json::json!({"deleted": true}))
 }
 

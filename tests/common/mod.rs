@@ -72,3 +72,4 @@ pub fn helm(path: &Path, home: &Path) -> Command {
     cmd
 }
 pub mod server;
+pub mod static_http;
