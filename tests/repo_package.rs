@@ -633,6 +633,29 @@ fn repo_serve_takes_pushes_and_serves_helm() {
         .assert()
         .success();
 
+    // A provenance file beside the archive goes up with it (multipart) and is served.
+    let prov = "-----BEGIN PGP SIGNED MESSAGE-----\nnot checked by the server\n";
+    std::fs::write(built.join("demo-0.3.0.tgz.prov"), prov).expect("prov");
+    pack()
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &url,
+            "--username",
+            "ci",
+            "--password",
+            "s3cret",
+            "--force",
+        ])
+        .assert()
+        .success();
+    let served = reqwest::blocking::get(format!("{url}/charts/demo-0.3.0.tgz.prov"))
+        .expect("get")
+        .text()
+        .expect("text");
+    assert_eq!(served, prov);
+    std::fs::remove_file(built.join("demo-0.3.0.tgz.prov")).expect("rm");
+
     // An archive that escapes its directory is refused; nothing is written.
     let client = reqwest::blocking::Client::new();
     let resp = client
@@ -734,4 +757,363 @@ fn repo_serve_takes_pushes_and_serves_helm() {
         .text()
         .expect("text");
     assert!(!index.contains("demo-0.3.0.tgz"), "{index}");
+}
+
+/// A gzipped tar built entry by entry: `(path bytes, entry type, body)`. Paths are written
+/// raw into the header, so they may be absolute or escape.
+fn raw_archive(entries: &[(&[u8], tar::EntryType, Vec<u8>)], link: Option<&[u8]>) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, kind, body) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(*kind);
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.as_gnu_mut().expect("gnu").name[..name.len()].copy_from_slice(name);
+        if let (Some(target), tar::EntryType::Symlink | tar::EntryType::Link) = (link, kind) {
+            h.as_gnu_mut().expect("gnu").linkname[..target.len()].copy_from_slice(target);
+        }
+        h.set_cksum();
+        tar.append(&h, &body[..]).expect("append");
+    }
+    let raw = tar.into_inner().expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &raw).expect("gz");
+    gz.finish().expect("gz")
+}
+
+/// Hostile archives of a chart `evil` at `version`, each with what the refusal names.
+fn hostile_archives() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    use tar::EntryType::{Char, Regular, Symlink};
+    let meta = |v: &str| format!("apiVersion: v2\nname: evil\nversion: {v}\n").into_bytes();
+    let mut bomb: Vec<(&[u8], tar::EntryType, Vec<u8>)> =
+        vec![(b"evil/Chart.yaml", Regular, meta("1.0.6"))];
+    // 24 files of 4.5 MiB of zeros: each under the per-file limit, 108 MiB in all, about
+    // 100 KiB compressed.
+    let names: Vec<Vec<u8>> = (0..24)
+        .map(|i| format!("evil/files/zero-{i}").into_bytes())
+        .collect();
+    for n in &names {
+        bomb.push((n, Regular, vec![0; 9 << 19]));
+    }
+    vec![
+        ("1.0.1", "..", evil_archive_at("1.0.1")),
+        (
+            "1.0.2",
+            "absolute",
+            raw_archive(
+                &[
+                    (b"evil/Chart.yaml", Regular, meta("1.0.2")),
+                    (b"/tmp/pack-absolute-entry", Regular, b"x".to_vec()),
+                ],
+                None,
+            ),
+        ),
+        (
+            "1.0.3",
+            "link",
+            raw_archive(
+                &[
+                    (b"evil/Chart.yaml", Regular, meta("1.0.3")),
+                    (b"evil/templates/passwd.yaml", Symlink, Vec::new()),
+                ],
+                Some(b"/etc/passwd"),
+            ),
+        ),
+        (
+            "1.0.4",
+            "device",
+            raw_archive(
+                &[
+                    (b"evil/Chart.yaml", Regular, meta("1.0.4")),
+                    (b"evil/templates/dev", Char, Vec::new()),
+                ],
+                None,
+            ),
+        ),
+        (
+            "1.0.5",
+            "larger than",
+            raw_archive(
+                &[
+                    (b"evil/Chart.yaml", Regular, meta("1.0.5")),
+                    (b"evil/files/big", Regular, vec![b'a'; 6 << 20]),
+                ],
+                None,
+            ),
+        ),
+        ("1.0.6", "expand", raw_archive(&bomb, None)),
+        (
+            "1.0.7",
+            "chart name",
+            raw_archive(
+                &[(
+                    b"evil/Chart.yaml",
+                    Regular,
+                    b"apiVersion: v2\nname: ../../evil\nversion: 1.0.7\n".to_vec(),
+                )],
+                None,
+            ),
+        ),
+    ]
+}
+
+/// `evil_archive` for another version.
+fn evil_archive_at(version: &str) -> Vec<u8> {
+    let data = format!("apiVersion: v2\nname: evil\nversion: {version}\n").into_bytes();
+    raw_archive(
+        &[
+            (b"evil/Chart.yaml", tar::EntryType::Regular, data.clone()),
+            (b"evil/../../outside.yaml", tar::EntryType::Regular, data),
+        ],
+        None,
+    )
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    if dir.exists() { walk(dir) } else { Vec::new() }
+}
+
+#[test]
+fn hostile_archives_are_refused_on_upload_pull_and_dependency_update() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = hostile_archives();
+
+    // Upload: 400 naming the problem, nothing stored.
+    let storage = tmp.path().join("storage");
+    let server = RepoServer::start(&storage, &["--auth", "ci:pw"]);
+    let client = reqwest::blocking::Client::new();
+    for (version, why, bytes) in &cases {
+        let resp = client
+            .post(format!("{}/api/charts", server.url))
+            .basic_auth("ci", Some("pw"))
+            .body(bytes.clone())
+            .send()
+            .expect("post");
+        let status = resp.status().as_u16();
+        let body = resp.text().expect("body");
+        assert_eq!(status, 400, "{version}: {body}");
+        assert!(
+            body.contains(why),
+            "{version}: {body:?} should mention {why:?}"
+        );
+    }
+    // Path tricks in the delete URL are refused too.
+    for path in ["..%2F..%2Fetc/1.0.0", "evil/..%2F..%2Fx"] {
+        let resp = client
+            .delete(format!("{}/api/charts/{path}", server.url))
+            .basic_auth("ci", Some("pw"))
+            .send()
+            .expect("delete");
+        assert!(resp.status().is_client_error(), "{path}");
+    }
+    drop(server);
+    assert!(
+        files_under(&storage).is_empty(),
+        "{:?}",
+        files_under(&storage)
+    );
+    assert!(!Path::new("/tmp/pack-absolute-entry").exists());
+
+    // Pull (with and without --untar) and dependency update from a static repository whose
+    // index vouches for the archives' digests: refused, nothing written.
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).expect("dir");
+    let mut index = String::from("apiVersion: v1\nentries:\n  evil:\n");
+    for (version, _, bytes) in &cases {
+        let file = format!("evil-{version}.tgz");
+        std::fs::write(repo.join(&file), bytes).expect("write");
+        let digest = pack::repo::package::sha256_hex(bytes);
+        index.push_str(&format!(
+            "  - apiVersion: v2\n    name: evil\n    version: {version}\n    digest: {digest}\n    urls: [{file}]\n"
+        ));
+    }
+    index.push_str("generated: \"2026-01-01T00:00:00Z\"\n");
+    std::fs::write(repo.join("index.yaml"), index).expect("index");
+    let static_server = common::static_http::StaticServer::start(repo.clone(), None);
+    let home = tmp.path().join("home");
+    pack_in(&home)
+        .args(["repo", "add", "r", &static_server.url])
+        .assert()
+        .success();
+    let dest = tmp.path().join("dest");
+    std::fs::create_dir_all(&dest).expect("dir");
+    for (version, why, _) in &cases {
+        for untar in [false, true] {
+            let mut cmd = pack_in(&home);
+            cmd.args([
+                "pull",
+                "r/evil",
+                "--version",
+                version,
+                "-d",
+                dest.to_str().unwrap(),
+            ]);
+            if untar {
+                cmd.arg("--untar");
+            }
+            cmd.assert()
+                .code(1)
+                .stderr(predicates::str::contains("refusing").and(predicates::str::contains(*why)));
+        }
+        let parent = tmp.path().join(format!("parent-{version}"));
+        std::fs::create_dir_all(&parent).expect("dir");
+        std::fs::write(
+            parent.join("Chart.yaml"),
+            format!(
+                "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n- name: evil\n  version: {version}\n  repository: \"@r\"\n"
+            ),
+        )
+        .expect("Chart.yaml");
+        pack_in(&home)
+            .args(["dependency", "update", parent.to_str().unwrap()])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(*why));
+        assert!(!parent.join("charts").exists() || files_under(&parent.join("charts")).is_empty());
+        assert!(!parent.join("Chart.lock").exists());
+    }
+    assert!(files_under(&dest).is_empty(), "{:?}", files_under(&dest));
+    assert!(!tmp.path().join("outside.yaml").exists());
+}
+
+#[test]
+fn concurrent_uploads_all_land_in_the_index() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = chart(tmp.path());
+    let built = tmp.path().join("built");
+    let versions: Vec<String> = (0..12).map(|i| format!("1.0.{i}")).collect();
+    for v in &versions {
+        pack()
+            .args([
+                "package",
+                src.to_str().unwrap(),
+                "-d",
+                built.to_str().unwrap(),
+                "--version",
+                v,
+            ])
+            .assert()
+            .success();
+    }
+    let storage = tmp.path().join("storage");
+    let server = RepoServer::start(&storage, &[]);
+    let url = server.url.clone();
+    let threads: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            let bytes = std::fs::read(built.join(format!("demo-{v}.tgz"))).expect("tgz");
+            let url = url.clone();
+            std::thread::spawn(move || {
+                reqwest::blocking::Client::new()
+                    .post(format!("{url}/api/charts"))
+                    .body(bytes)
+                    .send()
+                    .expect("post")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().expect("thread"), 201);
+    }
+    let index = reqwest::blocking::get(format!("{url}/index.yaml"))
+        .expect("get")
+        .text()
+        .expect("text");
+    for v in &versions {
+        assert!(
+            index.contains(&format!("charts/demo-{v}.tgz")),
+            "{v}: {index}"
+        );
+    }
+    // A restarted server reads the same entries back from storage.
+    drop(server);
+    let server = RepoServer::start(&storage, &[]);
+    let again = reqwest::blocking::get(format!("{}/index.yaml", server.url))
+        .expect("get")
+        .text()
+        .expect("text");
+    assert_eq!(without_times(&again), without_times(&index));
+}
+
+#[test]
+fn helm_made_repository_to_pack_install_and_pack_served_repository_to_helm_install() {
+    let Some(helm_bin) = common::reference_tool("helm") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let hh = tmp.path().join("helm-home");
+    let src = chart(tmp.path());
+    // A repository helm made (archive and index), served statically.
+    let repo = tmp.path().join("helm-repo");
+    std::fs::create_dir_all(&repo).expect("dir");
+    common::run_ok(common::helm(&helm_bin, &hh).args([
+        "package",
+        src.to_str().unwrap(),
+        "-d",
+        repo.to_str().unwrap(),
+    ]));
+    let server = common::static_http::StaticServer::start(repo.clone(), None);
+    common::run_ok(common::helm(&helm_bin, &hh).args([
+        "repo",
+        "index",
+        repo.to_str().unwrap(),
+        "--url",
+        &server.url,
+    ]));
+    let home = tmp.path().join("home");
+    pack_in(&home)
+        .args(["repo", "add", "h", &server.url])
+        .assert()
+        .success();
+    let dest = tmp.path().join("pulled");
+    pack_in(&home)
+        .args(["pull", "h/demo", "-d", dest.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(dest.join("demo-0.3.0.tgz")).expect("pulled"),
+        std::fs::read(repo.join("demo-0.3.0.tgz")).expect("helm's")
+    );
+    let cluster = common::server::TestServer::start(None);
+    pack_in(&home)
+        .args([
+            "install",
+            "web",
+            "h/demo",
+            "--kubeconfig",
+            cluster.kubeconfig.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("STATUS: deployed"));
+    pack_in(&home)
+        .args(["list", "--kubeconfig", cluster.kubeconfig.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("demo-0.3.0"));
+
+    // The other way: helm installs (dry run) from `pack repo serve`.
+    let storage = tmp.path().join("storage");
+    let served = RepoServer::start(&storage, &[]);
+    pack()
+        .args([
+            "push",
+            repo.join("demo-0.3.0.tgz").to_str().unwrap(),
+            &served.url,
+        ])
+        .assert()
+        .success();
+    common::run_ok(common::helm(&helm_bin, &hh).args(["repo", "add", "p", &served.url]));
+    let out = common::run_ok(common::helm(&helm_bin, &hh).args([
+        "install",
+        "web",
+        "p/demo",
+        "--dry-run=client",
+    ]));
+    assert!(
+        out.contains("kind: ConfigMap") && out.contains("name: web"),
+        "{out}"
+    );
 }

@@ -570,16 +570,29 @@ fn print_data(v: &serde_json::Value, output: OutputFormat) -> CliResult {
     Ok(())
 }
 
+/// An RFC 3339 time in the local zone, as Helm prints it (Go's `time.ANSIC`:
+/// `Sat Dec  5 02:12:10 2026`); unparsable text as it is.
+fn ansic(rfc3339: &str) -> String {
+    rfc3339
+        .parse::<jiff::Timestamp>()
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%a %b %e %H:%M:%S %Y")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
 fn print_release(r: &Release, output: OutputFormat, hide_notes: bool) -> CliResult {
     if output != OutputFormat::Table {
         return print_data(&serde_json::to_value(r)?, output);
     }
     println!("NAME: {}", r.name);
-    println!("LAST DEPLOYED: {}", r.info.last_deployed);
+    println!("LAST DEPLOYED: {}", ansic(&r.info.last_deployed));
     println!("NAMESPACE: {}", r.namespace);
     println!("STATUS: {}", r.info.status);
     println!("REVISION: {}", r.version);
-    if !r.info.description.is_empty() && r.info.status != status::DEPLOYED {
+    if !r.info.description.is_empty() {
         println!("DESCRIPTION: {}", r.info.description);
     }
     if !hide_notes && !r.info.notes.trim().is_empty() {

@@ -558,6 +558,22 @@ pub fn fetch_reference(
     reference: &str,
     lookup: &Lookup,
 ) -> Result<Option<Fetched>, RepoError> {
+    let got = fetch_reference_unchecked(dirs, reference, lookup)?;
+    if let Some(f) = &got {
+        // Whatever is saved or rendered must pass the safe archive loader first: no path
+        // escapes, links, devices, or expansion past the size limits.
+        crate::chart::load_archive_bytes(&f.bytes, &f.file_name).map_err(|e| {
+            RepoError::User(format!("{reference}: refusing the downloaded archive: {e}"))
+        })?;
+    }
+    Ok(got)
+}
+
+fn fetch_reference_unchecked(
+    dirs: &Dirs,
+    reference: &str,
+    lookup: &Lookup,
+) -> Result<Option<Fetched>, RepoError> {
     if !lookup.repo_url.is_empty() {
         let file = RepoFile::load(&dirs.repository_config())?;
         let mut repo = file
@@ -601,8 +617,9 @@ pub fn fetch_reference(
     fetch_chart(repo, &index, chart, lookup.constraint()).map(Some)
 }
 
-/// `push`: uploads an archive to a ChartMuseum-compatible repository (`POST /api/charts`);
-/// the archive's digest when the server stored it.
+/// `push`: uploads an archive (and its `.prov` beside it, if any) to a
+/// ChartMuseum-compatible repository (`POST /api/charts`); the archive's digest when the
+/// server stored it.
 pub fn push(
     archive: &Path,
     url: &str,
@@ -626,11 +643,40 @@ pub fn push(
         url.trim_end_matches('/'),
         if force { "?force" } else { "" }
     );
+    // With a provenance file beside the archive, both go up in one multipart form, as
+    // ChartMuseum's `chart` and `prov` fields.
+    let prov_path = PathBuf::from(format!("{}.prov", archive.display()));
+    let (content_type, body) = match std::fs::read(&prov_path) {
+        Ok(prov) => {
+            let boundary = format!("pack-{}", &super::package::sha256_hex(&bytes)[..24]);
+            let file = archive
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "chart.tgz".into());
+            let mut body = Vec::with_capacity(bytes.len() + prov.len() + 512);
+            for (field, name, data) in [
+                ("chart", file.clone(), &bytes),
+                ("prov", format!("{file}.prov"), &prov),
+            ] {
+                body.extend_from_slice(
+                    format!(
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(data);
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+            (format!("multipart/form-data; boundary={boundary}"), body)
+        }
+        Err(_) => ("application/gzip".to_owned(), bytes.clone()),
+    };
     let mut req = repo
         .client()?
         .post(&endpoint)
-        .header("Content-Type", "application/gzip")
-        .body(bytes.clone());
+        .header("Content-Type", content_type)
+        .body(body);
     if !username.is_empty() {
         req = req.basic_auth(username, Some(password));
     }

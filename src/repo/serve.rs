@@ -268,8 +268,13 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Reply, Infa
             if !safe_file_name(file) {
                 error(StatusCode::NOT_FOUND, "not found")
             } else {
+                let kind = if file.ends_with(".prov") {
+                    "application/pgp-signature"
+                } else {
+                    "application/gzip"
+                };
                 match std::fs::read(state.config.storage.join(file)) {
-                    Ok(b) => reply(StatusCode::OK, "application/gzip", b),
+                    Ok(b) => reply(StatusCode::OK, kind, b),
                     Err(_) => error(StatusCode::NOT_FOUND, "not found"),
                 }
             }
@@ -329,12 +334,12 @@ async fn read_body(req: Request<Incoming>) -> Result<Vec<u8>, Reply> {
     Ok(out)
 }
 
-/// A plain file name: no directories, no dot files, no traversal.
+/// A plain archive (or provenance) file name: no directories, no dot files, no traversal.
 fn safe_file_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
         && !name.contains(['/', '\\', '\0'])
-        && name.ends_with(".tgz")
+        && (name.ends_with(".tgz") || name.ends_with(".tgz.prov"))
 }
 
 /// The `chart` (and `prov`) parts of a multipart form.
