@@ -423,3 +423,39 @@ fn charts_come_from_a_repository_url_or_a_chart_url() {
         .code(1)
         .stderr(predicates::str::contains("chart \"nope\" not found"));
 }
+
+#[test]
+fn repo_url_charts_take_credentials() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = tmp.path().join("home");
+    let repo_dir = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo_dir).expect("dir");
+    // "user:secret" in base64.
+    let server = StaticServer::start(repo_dir.clone(), Some("dXNlcjpzZWNyZXQ="));
+    repository(tmp.path(), &repo_dir, &server.url, &home);
+    pack_in(&home)
+        .args(["template", "x", "other", "--repo", &server.url])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("401"));
+    pack_in(&home)
+        .args([
+            "template",
+            "x",
+            "other",
+            "--repo",
+            &server.url,
+            "--username",
+            "user",
+            "--password",
+            "secret",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("from: other"));
+    // Credentials only make sense with --repo.
+    pack_in(&home)
+        .args(["template", "x", "other", "--username", "user"])
+        .assert()
+        .code(2);
+}

@@ -495,6 +495,15 @@ pub struct ChartSourceFlags {
     /// Consider pre-release versions when no --version is given.
     #[arg(long)]
     pub devel: bool,
+    /// With --repo: a CA bundle to trust for the repository's TLS certificate.
+    #[arg(long, requires = "repo", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// With --repo: skip TLS certificate checks.
+    #[arg(long, requires = "repo")]
+    pub insecure_skip_tls_verify: bool,
+    /// With --repo: send the credentials to chart URLs on other hosts too.
+    #[arg(long, requires = "repo")]
+    pub pass_credentials: bool,
 }
 
 impl ChartSourceFlags {
@@ -505,6 +514,13 @@ impl ChartSourceFlags {
             repo_url: self.repo.clone().unwrap_or_default(),
             username: self.username.clone().unwrap_or_default(),
             password: self.password.clone().unwrap_or_default(),
+            ca_file: self
+                .ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            pass_credentials: self.pass_credentials,
         }
     }
 }

@@ -538,6 +538,12 @@ pub struct Lookup {
     pub username: String,
     /// Basic-auth password for `repo_url`.
     pub password: String,
+    /// A CA bundle for `repo_url`.
+    pub ca_file: String,
+    /// Skip TLS checks for `repo_url`.
+    pub insecure_skip_tls_verify: bool,
+    /// Send `repo_url`'s credentials to chart URLs on other hosts.
+    pub pass_credentials: bool,
 }
 
 impl Lookup {
@@ -587,6 +593,11 @@ fn fetch_reference_unchecked(
             repo.username = lookup.username.clone();
             repo.password = lookup.password.clone();
         }
+        if !lookup.ca_file.is_empty() {
+            repo.ca_file = lookup.ca_file.clone();
+        }
+        repo.insecure_skip_tls_verify |= lookup.insecure_skip_tls_verify;
+        repo.pass_credentials_all |= lookup.pass_credentials;
         let (index, _) = repo.fetch_index()?;
         return fetch_chart(&repo, &index, reference, lookup.constraint()).map(Some);
     }
