@@ -897,6 +897,22 @@ fn hostile_archives_are_refused_on_upload_pull_and_dependency_update() {
             "{version}: {body:?} should mention {why:?}"
         );
     }
+    // A version that tries to climb out of the storage directory is refused.
+    let tricky = raw_archive(
+        &[(
+            b"evil/Chart.yaml",
+            tar::EntryType::Regular,
+            b"apiVersion: v2\nname: evil\nversion: 1.0.0/../../../x\n".to_vec(),
+        )],
+        None,
+    );
+    let resp = client
+        .post(format!("{}/api/charts", server.url))
+        .basic_auth("ci", Some("pw"))
+        .body(tricky)
+        .send()
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 400);
     // Path tricks in the delete URL are refused too.
     for path in ["..%2F..%2Fetc/1.0.0", "evil/..%2F..%2Fx"] {
         let resp = client
