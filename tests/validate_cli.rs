@@ -36,7 +36,7 @@ fn invalid_objects_are_listed_with_line_and_exit_1() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("ok      -:1 ConfigMap/ok"), "{out}");
     assert!(
-        out.contains("INVALID -:6 Deployment/web: spec: unknown field \"replica\": did you mean \"replicas\"?"),
+        out.contains("INVALID -:11 Deployment/web: spec.replica: unknown field \"replica\": did you mean \"replicas\"?"),
         "{out}"
     );
     assert!(
@@ -50,6 +50,15 @@ fn invalid_objects_are_listed_with_line_and_exit_1() {
 
 #[test]
 fn template_validate_points_at_the_template() {
+    // The value comes from `toYaml`, so the problem is placed on the template line that
+    // writes `securityContext:`.
+    let template = std::fs::read_to_string("charts/webapp/templates/deployment.yaml").unwrap();
+    let security_context_line = (template
+        .lines()
+        .position(|l| l.trim_start().starts_with("securityContext:"))
+        .expect("securityContext line")
+        + 1)
+    .to_string();
     let (code, _, err) = pack(
         &[
             "template",
@@ -63,7 +72,7 @@ fn template_validate_points_at_the_template() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("webapp/templates/deployment.yaml Deployment/demo-webapp: spec.template.spec.securityContext: unknown field \"runAsUsr\": did you mean \"runAsUser\"?"),
+        err.contains(&"webapp/templates/deployment.yaml:LINE Deployment/demo-webapp: spec.template.spec.securityContext.runAsUsr: unknown field \"runAsUsr\": did you mean \"runAsUser\"?".replace("LINE", &security_context_line)),
         "{err}"
     );
     let (code, _, err) = pack(&["template", "demo", "charts/webapp", "--validate"], "");

@@ -53,6 +53,9 @@ pub struct TemplateResult {
     pub warnings: Vec<String>,
     /// The user-supplied values (a release's `config`).
     pub config: crate::value::Map,
+    /// Template sources by rendered path (`chart/templates/x.yaml`), to point validation
+    /// problems at template lines.
+    pub sources: std::collections::HashMap<String, String>,
 }
 
 /// Why a chart could not be rendered.
@@ -123,11 +126,16 @@ pub fn render_loaded(
 ) -> Result<TemplateResult, TemplateError> {
     let RenderedChart {
         chart,
-        rendered,
+        mut rendered,
         warnings,
         config,
     } = render_files(chart, req, stdin)?;
     let (mut manifests, mut hooks) = manifest::split(&rendered.files)?;
+    let sources = rendered
+        .files
+        .iter_mut()
+        .map(|f| (f.path.clone(), std::mem::take(&mut f.template_source)))
+        .collect();
     manifest::sort_install_order(&mut manifests);
     manifest::sort_install_order(&mut hooks);
     let mut crds = Vec::new();
@@ -139,6 +147,7 @@ pub fn render_loaded(
         notes: rendered.notes,
         warnings,
         config,
+        sources,
     })
 }
 

@@ -116,7 +116,12 @@ pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
         );
     }
     if args.validate {
-        validate_documents(&docs, args.kube_version.clone().unwrap_or_default())?;
+        validate_documents(
+            &docs,
+            &result.crds,
+            &result.sources,
+            args.kube_version.clone().unwrap_or_default(),
+        )?;
     }
     if let Some(program) = &args.post_renderer {
         docs = post_render(program, &args.post_renderer_args, &docs)?;
@@ -202,29 +207,23 @@ fn post_render(
     Ok(manifests)
 }
 
-/// `--validate`: every problem of every object, as `<template> kind/name: path: message`.
-fn validate_documents(docs: &[Manifest], version: KubeVersion) -> CliResult {
-    use crate::validate::{Validator, Verdict};
+/// `--validate`: every problem of every object, as `<template>:<line> Kind/name: path:
+/// message`; the chart's CRDs (and rendered ones) check its custom resources.
+fn validate_documents(
+    docs: &[Manifest],
+    crds: &[(String, String)],
+    sources: &std::collections::HashMap<String, String>,
+    version: KubeVersion,
+) -> CliResult {
+    use crate::validate::{Validator, report};
     let mut validator = Validator::new(&version, true)?;
-    let mut problems = Vec::new();
-    for d in docs {
-        if d.object.is_null() {
-            continue;
-        }
-        if let Verdict::Invalid(found) = validator.validate(&d.object) {
-            for p in found {
-                let path = if p.path.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}: ", p.path)
-                };
-                problems.push(format!(
-                    "{} {}/{}: {path}{}",
-                    d.source, d.kind, d.name, p.message
-                ));
-            }
-        }
-    }
+    let inputs = report::rendered(&mut validator, docs, crds, sources);
+    let findings = report::check(&mut validator, &inputs);
+    let problems: Vec<String> = findings
+        .iter()
+        .filter(|f| f.status == report::Status::Invalid)
+        .flat_map(report::problem_lines)
+        .collect();
     if problems.is_empty() {
         return Ok(());
     }

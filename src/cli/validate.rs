@@ -3,15 +3,26 @@
 
 use super::{CliResult, ExitCodeError};
 use crate::k8s::KubeVersion;
-use crate::validate::{Validator, Verdict};
-use crate::value::yaml::{self, Flavor};
+use crate::validate::{Validator, report};
 use clap::Args;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// How findings are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One line per problem (`file:line Kind/name: path: message`).
+    Text,
+    /// A summary and every object with its problems.
+    Json,
+    /// JUnit XML, one test case per object (for CI test reports).
+    Junit,
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  pack validate deploy/\n  \
-                        pack template demo ./chart | pack validate -")]
+                        pack template demo ./chart | pack validate -\n  \
+                        pack validate --schema-location crds/ -o junit manifests/ > report.xml")]
 pub struct ValidateArgs {
     /// Files or directories of YAML/JSON manifests (`-` reads standard input).
     #[arg(required = true, value_name = "PATH")]
@@ -19,10 +30,18 @@ pub struct ValidateArgs {
     /// Kubernetes version whose schemas apply (default v1.35.0).
     #[arg(long, value_name = "VERSION", value_parser = KubeVersion::parse)]
     pub kube_version: Option<KubeVersion>,
+    /// CRDs (YAML or JSON) or JSON Schema files (`<group>/<kind>_<version>.json`) for
+    /// custom resources: a file or a directory (repeatable). CRDs among the checked
+    /// manifests are used too.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub schema_location: Vec<PathBuf>,
     /// Accept fields the schemas do not know.
     #[arg(long)]
     pub no_strict: bool,
-    /// Print only invalid objects.
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// With text output, print only problems (not a line per valid or skipped object).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -30,103 +49,42 @@ pub struct ValidateArgs {
 pub fn run(args: &ValidateArgs) -> CliResult {
     let version = args.kube_version.clone().unwrap_or_default();
     let mut validator = Validator::new(&version, !args.no_strict)?;
+    for loc in &args.schema_location {
+        let found = crate::validate::crds::from_location(loc, !args.no_strict)?;
+        validator.add_schemas(found);
+    }
     let mut files = Vec::new();
     for p in &args.paths {
         collect(p, &mut files)?;
     }
-    let (mut valid, mut invalid, mut skipped) = (0, 0, 0);
-    for (name, text) in files {
-        let report = check_text(&mut validator, &name, &text);
-        for line in &report.lines {
-            if !args.quiet || line.starts_with("INVALID") || line.contains(": error") {
-                println!("{line}");
-            }
-        }
-        valid += report.valid;
-        invalid += report.invalid;
-        skipped += report.skipped;
+    let inputs: Vec<report::Input<'_>> = files
+        .iter()
+        .flat_map(|(name, text)| report::documents(name, text))
+        .collect();
+    let findings = report::check(&mut validator, &inputs);
+    let s = report::summary(&findings);
+    match args.output {
+        ReportFormat::Text => print!("{}", report::text(&findings, !args.quiet)),
+        ReportFormat::Json => print!("{}", report::json(&findings, validator.release())),
+        ReportFormat::Junit => print!("{}", report::junit(&findings)),
     }
     let summary = format!(
-        "{} objects: {valid} valid, {invalid} invalid, {skipped} skipped (Kubernetes {version})",
-        valid + invalid + skipped
+        "{} objects: {} valid, {} invalid, {} skipped (Kubernetes {version})",
+        s.valid + s.invalid + s.skipped,
+        s.valid,
+        s.invalid,
+        s.skipped
     );
-    if invalid > 0 {
+    if s.invalid > 0 {
         return Err(Box::new(ExitCodeError {
             code: super::EXIT_FAILURE,
             message: summary,
         }));
     }
-    println!("{summary}");
-    Ok(())
-}
-
-/// Lines to print and the counts for one file.
-#[derive(Default)]
-pub struct Report {
-    /// `file:line kind/name: path: message` lines.
-    pub lines: Vec<String>,
-    /// Objects that passed.
-    pub valid: usize,
-    /// Objects with problems (YAML errors included).
-    pub invalid: usize,
-    /// Custom resources without a schema.
-    pub skipped: usize,
-}
-
-/// Validates every document of a multi-document YAML/JSON text.
-pub fn check_text(validator: &mut Validator, name: &str, text: &str) -> Report {
-    let mut report = Report::default();
-    for (offset, doc) in crate::manifest::documents(text) {
-        if doc.trim().is_empty() {
-            continue;
-        }
-        let lead = doc.len() - doc.trim_start().len();
-        let line = text[..offset + lead].matches('\n').count() + 1;
-        let obj = match yaml::from_str(doc, Flavor::Yaml11) {
-            Ok(v) if v.is_null() => continue,
-            Ok(v) => v,
-            Err(e) => {
-                report.invalid += 1;
-                report
-                    .lines
-                    .push(format!("INVALID {name}:{line}: not valid YAML: {e}"));
-                continue;
-            }
-        };
-        let id = format!(
-            "{}/{}",
-            obj.get("kind").and_then(|k| k.as_str()).unwrap_or("?"),
-            obj.get_path(["metadata", "name"])
-                .and_then(|n| n.as_str())
-                .unwrap_or("?")
-        );
-        match validator.validate(&obj) {
-            Verdict::Valid => {
-                report.valid += 1;
-                report.lines.push(format!("ok      {name}:{line} {id}"));
-            }
-            Verdict::Skipped(why) => {
-                report.skipped += 1;
-                report
-                    .lines
-                    .push(format!("skipped {name}:{line} {id}: {why}"));
-            }
-            Verdict::Invalid(problems) => {
-                report.invalid += 1;
-                for p in problems {
-                    let path = if p.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}: ", p.path)
-                    };
-                    report
-                        .lines
-                        .push(format!("INVALID {name}:{line} {id}: {path}{}", p.message));
-                }
-            }
-        }
+    if args.output == ReportFormat::Text {
+        println!("{summary}");
     }
-    report
+    Ok(())
 }
 
 fn collect(path: &Path, out: &mut Vec<(String, String)>) -> CliResult {

@@ -284,7 +284,7 @@ fn list(s: &str) -> Vec<String> {
 
 /// The template line that most likely produced a rendered line: the first source line
 /// whose literal text (around template tags) matches it, preferring exact matches.
-fn template_line_for(source: &str, rendered: &str) -> usize {
+pub fn template_line_for(source: &str, rendered: &str) -> usize {
     let wanted = rendered.trim();
     if wanted.is_empty() {
         return 0;

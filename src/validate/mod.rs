@@ -1,8 +1,12 @@
 //! Offline validation of Kubernetes objects against the bundled OpenAPI schemas of the
-//! target version: kinds that exist, required fields, types, enums, unknown fields
-//! (strict by default) with "did you mean", and removed APIs named with their successor.
+//! target version and against CRD schemas: kinds that exist, required fields, types,
+//! enums, quantities, unknown fields (strict by default) with "did you mean", names per
+//! kind, duplicates, and removed APIs named with their successor.
 
+pub mod crds;
 mod removed;
+pub mod report;
+pub mod rules;
 
 use crate::k8s::{KubeVersion, SchemaError, Schemas};
 use crate::value::Value;
@@ -35,6 +39,8 @@ pub struct Validator {
     schemas: Schemas,
     strict: bool,
     cache: HashMap<(String, String), Arc<jsonschema::Validator>>,
+    /// Custom resources' schemas by (`apiVersion`, lowercase kind).
+    custom: HashMap<(String, String), Arc<Json>>,
 }
 
 impl Validator {
@@ -44,7 +50,41 @@ impl Validator {
             schemas: Schemas::for_version(version)?,
             strict,
             cache: HashMap::new(),
+            custom: HashMap::new(),
         })
+    }
+
+    /// Whether unknown fields are refused.
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    /// The Kubernetes release whose schemas apply (`1.35`).
+    pub fn release(&self) -> &str {
+        self.schemas.release()
+    }
+
+    /// Learns a CRD object's served versions; how many.
+    pub fn add_crd(&mut self, crd: &Value) -> Result<usize, String> {
+        let found = crds::from_crd(crd, self.strict)?;
+        let n = found.len();
+        self.add_schemas(found);
+        Ok(n)
+    }
+
+    /// Learns custom resource schemas (a later one for the same kind replaces an earlier).
+    pub fn add_schemas(&mut self, found: Vec<crds::CrdSchema>) {
+        for c in found {
+            let key = (c.api_version, c.kind.to_ascii_lowercase());
+            self.cache.remove(&key);
+            self.custom.insert(key, Arc::new(c.schema));
+        }
+    }
+
+    /// Whether a schema is known for this custom resource kind.
+    pub fn knows_custom(&self, api_version: &str, kind: &str) -> bool {
+        self.custom
+            .contains_key(&(api_version.to_owned(), kind.to_ascii_lowercase()))
     }
 
     /// Validates one object.
@@ -66,30 +106,94 @@ impl Validator {
         if !problems.is_empty() {
             return Verdict::Invalid(problems);
         }
-        if !self.schemas.has_kind(&api_version, &kind) {
+        let custom_key = (api_version.clone(), kind.to_ascii_lowercase());
+        let custom = self.custom.get(&custom_key).cloned();
+        if custom.is_none() && !self.schemas.has_kind(&api_version, &kind) {
             return self.unknown_kind(&api_version, &kind);
         }
-        let validator = match self.compiled(&api_version, &kind) {
+        let compiled = match &custom {
+            Some(schema) => self.compiled_custom(custom_key, schema),
+            None => self.compiled(&api_version, &kind),
+        };
+        let validator = match compiled {
             Ok(v) => v,
             Err(message) => return Verdict::Invalid(vec![problem("", &message)]),
         };
         let instance = obj.to_json_for_validation();
         for error in validator.iter_errors(&instance) {
             let pointer = error.instance_path().as_str().to_owned();
-            let path = json_path(&pointer);
-            let mut message = error.to_string();
+            let mut path = json_path(&pointer);
+            // An unknown field is placed on itself when it is the only one.
             if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
                 error.kind()
+                && let [one] = unexpected.as_slice()
             {
-                message = self.unknown_fields(&api_version, &kind, &pointer, unexpected);
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(one);
             }
+            let message = match error.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
+                    if custom.is_none() =>
+                {
+                    self.unknown_fields(&api_version, &kind, &pointer, unexpected)
+                }
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    unexpected
+                        .iter()
+                        .map(|n| format!("unknown field {n:?}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+                other => describe(other, error.instance(), &error.to_string()),
+            };
             problems.push(Problem { path, message });
         }
+        problems.extend(self.name_problems(obj, &api_version, &kind));
         if problems.is_empty() {
             Verdict::Valid
         } else {
             Verdict::Invalid(problems)
         }
+    }
+
+    /// `metadata.name` as the API server checks it for this kind (a `generateName` stands
+    /// in for a missing name).
+    fn name_problems(&self, obj: &Value, api_version: &str, kind: &str) -> Vec<Problem> {
+        let name = obj.get_path(["metadata", "name"]).and_then(Value::as_str);
+        let generate = obj
+            .get_path(["metadata", "generateName"])
+            .and_then(Value::as_str)
+            .is_some_and(|g| !g.is_empty());
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return if generate {
+                Vec::new()
+            } else {
+                vec![problem(
+                    "metadata.name",
+                    "is required (or metadata.generateName)",
+                )]
+            };
+        };
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let (rule, cap) = rules::name_rule(group, kind);
+        rules::check_name(name, rule, cap)
+            .map(|why| vec![problem("metadata.name", &format!("{name:?}: {why}"))])
+            .unwrap_or_default()
+    }
+
+    fn compiled_custom(
+        &mut self,
+        key: (String, String),
+        schema: &Json,
+    ) -> Result<Arc<jsonschema::Validator>, String> {
+        if let Some(v) = self.cache.get(&key) {
+            return Ok(v.clone());
+        }
+        let v = Arc::new(compile(schema)?);
+        self.cache.insert(key, v.clone());
+        Ok(v)
     }
 
     fn unknown_kind(&self, api_version: &str, kind: &str) -> Verdict {
@@ -152,7 +256,8 @@ impl Validator {
         if self.strict {
             forbid_unknown_fields(&mut schema);
         }
-        let v = Arc::new(jsonschema::validator_for(&schema).map_err(|e| e.to_string())?);
+        rules::patch(&mut schema);
+        let v = Arc::new(compile(&schema)?);
         self.cache.insert(key, v.clone());
         Ok(v)
     }
@@ -188,6 +293,101 @@ impl Validator {
             })
             .collect::<Vec<_>>()
             .join("; ")
+    }
+}
+
+/// Compiles a schema with the formats the API server checks (quantities, base64 bytes,
+/// date-times); other formats (`int32`, `int64`…) are left to the types and ranges.
+fn compile(schema: &Json) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .with_format(rules::QUANTITY_FORMAT, rules::is_quantity)
+        .with_format(rules::BYTE_FORMAT, rules::is_base64)
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
+/// A validation error in pack's words: what was expected and what was given.
+fn describe(
+    kind: &jsonschema::error::ValidationErrorKind,
+    instance: &Json,
+    fallback: &str,
+) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    let got = || {
+        let text = instance.to_string();
+        let shown = if text.len() > 60 {
+            let cut = (0..=57)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            format!("{}…", &text[..cut])
+        } else {
+            text
+        };
+        format!("{} {shown}", json_type(instance))
+    };
+    match kind {
+        K::Type { kind } => {
+            use jsonschema::error::TypeKind;
+            let names: Vec<String> = match kind {
+                TypeKind::Single(t) => vec![t.to_string()],
+                TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
+            };
+            let expected: Vec<String> = names.into_iter().filter(|t| t != "null").collect();
+            format!("expected {}, got {}", expected.join(" or "), got())
+        }
+        K::Required { property } => {
+            format!("{} is required", property.as_str().unwrap_or_default())
+        }
+        K::Enum { options } => {
+            let list: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Json::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("expected one of {}, got {}", list.join(", "), got())
+        }
+        K::AnyOf { context } if instance.is_string() => {
+            let quantity = context.iter().flatten().any(
+                |e| matches!(e.kind(), K::Format { format } if format == rules::QUANTITY_FORMAT),
+            );
+            if quantity {
+                format!(
+                    "expected a quantity (such as 500m, 1.5, 2Gi), got {}",
+                    got()
+                )
+            } else {
+                fallback.to_owned()
+            }
+        }
+        K::AnyOf { .. } if instance.is_object() || instance.is_array() || instance.is_boolean() => {
+            format!("expected a string or a number, got {}", got())
+        }
+        K::Format { format } if format == rules::BYTE_FORMAT => {
+            format!("expected base64 data, got {}", got())
+        }
+        K::Format { format } => format!("expected a {format}, got {}", got()),
+        K::Minimum { limit } => format!("expected at least {limit}, got {instance}"),
+        K::Maximum { limit } => format!("expected at most {limit}, got {instance}"),
+        _ => fallback.to_owned(),
+    }
+}
+
+fn json_type(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(n) if n.is_f64() => "number",
+        Json::Number(_) => "integer",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
     }
 }
 
@@ -244,7 +444,7 @@ fn json_path(pointer: &str) -> String {
 
 /// Adds `additionalProperties: false` to every object schema that lists its properties
 /// and neither allows extra ones nor preserves unknown fields.
-fn forbid_unknown_fields(schema: &mut Json) {
+pub(crate) fn forbid_unknown_fields(schema: &mut Json) {
     match schema {
         Json::Object(map) => {
             let preserves = map
