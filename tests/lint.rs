@@ -86,7 +86,19 @@ fn native_chart_names_labels_and_ci_values() {
     let (code, out) = lint(&[], &c);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("[ERROR] templates/cm.yaml:3: ConfigMap name \"Not_Valid\" is invalid"),
+        out.contains("[ERROR] templates/cm.yaml:5: with values from ci/bad-values.yaml: ConfigMap/Not_Valid: metadata.name: \"Not_Valid\": a lowercase RFC 1123 subdomain"),
+        "{out}"
+    );
+    // Objects are checked against the Kubernetes schemas, on the template line.
+    write(
+        &c,
+        "templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Values.name }}\ndata:\n  count: 3\n",
+    );
+    let (code, out) = lint(&[], &c);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[ERROR] templates/cm.yaml:6: with values from values.yaml: ConfigMap/good: data.count: expected string, got integer 3"),
         "{out}"
     );
     // --strict also fails on warnings and on undefined values.

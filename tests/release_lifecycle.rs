@@ -1076,3 +1076,60 @@ fn real_helm_charts_install_and_upgrade() {
         .args(["-n", "cache"]));
     assert_eq!(password(&s), before);
 }
+
+#[test]
+fn invalid_objects_stop_install_and_upgrade_before_any_change() {
+    let Some(k) = common::reference_tool("kubectl") else {
+        return;
+    };
+    let s = TestServer::start(None);
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ Release.Name }}-web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        imagePullPolicy: Sometimes\n";
+    let chart = small_chart(dir.path(), "checked", bad);
+    let out = fails(pack(&s).args(["install", "v"]).arg(&chart));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("checked/templates/objects.yaml:22 Deployment/v-web: spec.template.spec.containers[0].imagePullPolicy: expected one of Always, Never, IfNotPresent"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    // Nothing reached the cluster: no object, no release record.
+    assert!(kubectl_missing(&s, &k, &["configmap", "v-main"]));
+    let secrets = ok(s.kubectl(&k).args(["get", "secrets", "-o", "name"]));
+    assert!(!secrets.contains("sh.helm.release"), "{secrets}");
+    // The Helm flag skips the check (the embedded server accepts the value).
+    ok(pack(&s)
+        .args(["install", "v", "--disable-openapi-validation"])
+        .arg(&chart));
+    // An upgrade is checked too, and leaves the release as it was.
+    let good = small_chart(dir.path(), "good", "");
+    std::fs::write(
+        good.join("templates/objects.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-main\ndata:\n  a: 1\n",
+    )
+    .expect("write");
+    let out = fails(pack(&s).args(["upgrade", "v"]).arg(&good));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("data.a: expected string, got integer 1"),
+        "{err}"
+    );
+    let history = ok(pack(&s).args(["history", "v"]));
+    assert_eq!(history.lines().count(), 2, "{history}");
+
+    // A custom resource is checked against its CRD in the cluster.
+    let crd = dir.path().join("crd.yaml");
+    std::fs::write(&crd, "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              size: {type: integer}\n").expect("crd");
+    ok(s.kubectl(&k).arg("apply").arg("-f").arg(&crd));
+    let cr = small_chart(
+        dir.path(),
+        "cr",
+        "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n",
+    );
+    let out = fails(pack(&s).args(["install", "w"]).arg(&cr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Widget/w: spec.size: expected integer, got string \"big\""),
+        "{err}"
+    );
+}

@@ -69,6 +69,9 @@ pub struct ApplyOptions {
     pub cleanup_on_fail: bool,
     /// Hears each resource's change of state while waiting.
     pub report: fn(&str, &super::wait::State),
+    /// `--disable-openapi-validation`: apply rendered objects without checking them
+    /// against the Kubernetes schemas first.
+    pub disable_openapi_validation: bool,
 }
 
 fn no_report(_: &str, _: &super::wait::State) {}
@@ -88,6 +91,7 @@ impl Default for ApplyOptions {
             rollback_on_failure: false,
             cleanup_on_fail: false,
             report: no_report,
+            disable_openapi_validation: false,
         }
     }
 }
@@ -667,6 +671,84 @@ async fn render_live(
     }
 }
 
+/// Checks the rendered objects and hooks against the schemas of the cluster's Kubernetes
+/// version (the nearest bundled one outside 1.31–1.37) before anything is applied: the
+/// chart's CRDs, rendered CRDs and, for custom resources still unknown, the cluster's own
+/// CRDs check custom resources. Every problem is reported at once, on its template line.
+async fn check_rendered(
+    cluster: &Cluster,
+    rendered: &TemplateResult,
+    caps: &crate::k8s::Capabilities,
+    apply: &ApplyOptions,
+) -> Result<(), LifecycleError> {
+    use crate::validate::{Validator, report};
+    if apply.disable_openapi_validation {
+        return Ok(());
+    }
+    let minor = |release: &str| {
+        release
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let validator = Validator::new(&caps.kube_version, true).or_else(|e| {
+        let all = crate::k8s::schema::bundled_versions().map_err(|_| e)?;
+        let mine = minor(&caps.kube_version.minor_release());
+        let nearest = all
+            .iter()
+            .min_by_key(|v| minor(v).abs_diff(mine))
+            .and_then(|v| crate::k8s::KubeVersion::parse(&format!("{v}.0")).ok())
+            .unwrap_or_default();
+        Validator::new(&nearest, true)
+    });
+    let Ok(mut validator) = validator else {
+        return Ok(());
+    };
+    let docs: Vec<crate::manifest::Manifest> = rendered
+        .manifests
+        .iter()
+        .chain(&rendered.hooks)
+        .cloned()
+        .collect();
+    let inputs = report::rendered(&mut validator, &docs, &rendered.crds, &rendered.sources);
+    let mut findings = report::check(&mut validator, &inputs);
+    if findings.iter().any(|f| f.status == report::Status::Skipped)
+        && let Ok(list) = cluster
+            .lookup(
+                "apiextensions.k8s.io/v1",
+                "CustomResourceDefinition",
+                "",
+                "",
+            )
+            .await
+    {
+        for crd in list
+            .get("items")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let _ = validator.add_crd(&Value::from(crd.clone()));
+        }
+        findings = report::check(&mut validator, &inputs);
+    }
+    let problems: Vec<String> = findings
+        .iter()
+        .filter(|f| f.status == report::Status::Invalid)
+        .flat_map(report::problem_lines)
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(user(format!(
+        "{} problem(s) in rendered objects (Kubernetes {}); nothing was changed (--disable-openapi-validation skips this check):\n  {}",
+        problems.len(),
+        validator.release(),
+        problems.join("\n  ")
+    )))
+}
+
 /// Renders the release an install would make, without a cluster (`--dry-run=client`:
 /// offline capabilities unless `req.template.capabilities` is set).
 pub fn render_release(
@@ -755,8 +837,10 @@ pub async fn install(
         version = last.version + 1;
     }
     let mut with_caps = req.clone();
-    with_caps.template.capabilities = Some(cluster.capabilities().await?);
+    let caps = cluster.capabilities().await?;
+    with_caps.template.capabilities = Some(caps.clone());
     let (mut rel, rendered) = render_release_live(cluster, &with_caps, version, stdin).await?;
+    check_rendered(cluster, &rendered, &caps, &req.apply).await?;
     let objects: Vec<Json> = rendered
         .manifests
         .iter()
@@ -1057,6 +1141,9 @@ pub async fn upgrade(
         _ => {}
     }
     let rendered = render_live(cluster, &chart, &treq, stdin).await?;
+    if let Some(caps) = &treq.capabilities {
+        check_rendered(cluster, &rendered, caps, &req.apply).await?;
+    }
     let mut rel = base_release(&treq, &rendered, record, version);
     rel.info.first_deployed = cur.info.first_deployed.clone();
     rel.info.status = status::PENDING_UPGRADE.into();

@@ -93,6 +93,9 @@ pub fn lint(path: &Path, values: &ValueOptions, strict: bool) -> Vec<Finding> {
             .map_or_else(|_| file.display().to_string(), |p| p.display().to_string());
         runs.push((name, opts));
     }
+    // Rendered objects are checked against the default Kubernetes version's schemas (and
+    // the chart's CRDs), as `pack template --validate` checks them.
+    let mut validator = crate::validate::Validator::new(&crate::k8s::KubeVersion::default(), true);
     for (label, opts) in runs {
         let req = TemplateRequest {
             chart: path.to_owned(),
@@ -105,6 +108,15 @@ pub fn lint(path: &Path, values: &ValueOptions, strict: bool) -> Vec<Finding> {
             Ok(result) => {
                 for m in result.manifests.iter().chain(&result.hooks) {
                     manifest_rules(m, &chart, &mut findings);
+                }
+                match validator.as_mut() {
+                    Ok(v) => validation(v, &result, &label, &mut findings),
+                    Err(e) => add(
+                        &mut findings,
+                        Severity::Warning,
+                        "templates/",
+                        format!("objects not checked against Kubernetes schemas: {e}"),
+                    ),
                 }
             }
             Err(e) => {
@@ -192,6 +204,51 @@ fn chart_yaml_rules(chart: &Chart, findings: &mut Vec<Finding>) {
 /// The recommended labels every object should carry.
 const RECOMMENDED_LABELS: &[&str] = &["app.kubernetes.io/name", "app.kubernetes.io/instance"];
 
+/// Schema problems of the rendered objects, placed on template lines.
+fn validation(
+    validator: &mut crate::validate::Validator,
+    result: &super::template::TemplateResult,
+    label: &str,
+    findings: &mut Vec<Finding>,
+) {
+    use crate::validate::report;
+    let docs: Vec<Manifest> = result
+        .manifests
+        .iter()
+        .chain(&result.hooks)
+        .cloned()
+        .collect();
+    let inputs = report::rendered(validator, &docs, &result.crds, &result.sources);
+    for f in report::check(validator, &inputs) {
+        if f.status != report::Status::Invalid {
+            continue;
+        }
+        let rel = f.file.split_once('/').map_or(f.file.as_str(), |(_, r)| r);
+        for p in &f.problems {
+            let location = if p.line > 0 {
+                format!("{rel}:{}", p.line)
+            } else {
+                rel.to_owned()
+            };
+            let path = if p.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", p.path)
+            };
+            findings.push(Finding {
+                severity: Severity::Error,
+                location,
+                message: format!(
+                    "with values from {label}: {}: {path}{} (Kubernetes {})",
+                    f.id(),
+                    p.message,
+                    validator.release()
+                ),
+            });
+        }
+    }
+}
+
 fn manifest_rules(m: &Manifest, chart: &Chart, findings: &mut Vec<Finding>) {
     let rel = m
         .source
@@ -221,23 +278,6 @@ fn manifest_rules(m: &Manifest, chart: &Chart, findings: &mut Vec<Finding>) {
     if m.object.is_null() {
         return;
     }
-    if m.kind.is_empty() {
-        add(Severity::Error, "object has no kind".into());
-    }
-    if m.object.get("apiVersion").and_then(Value::as_str).is_none() {
-        add(Severity::Error, format!("{} has no apiVersion", m.kind));
-    }
-    if m.name.is_empty() && m.object.get_path(["metadata", "generateName"]).is_none() {
-        add(Severity::Error, format!("{} has no metadata.name", m.kind));
-    } else if !m.name.is_empty() && !dns1123_subdomain(&m.name) {
-        add(
-            Severity::Error,
-            format!(
-                "{} name {:?} is invalid: lowercase letters, digits, '-' and '.', at most 253 characters, starting and ending with a letter or digit",
-                m.kind, m.name
-            ),
-        );
-    }
     let labels = m.object.get_path(["metadata", "labels"]);
     for label in RECOMMENDED_LABELS {
         if labels.and_then(|l| l.get(label)).is_none() {
@@ -250,16 +290,4 @@ fn manifest_rules(m: &Manifest, chart: &Chart, findings: &mut Vec<Finding>) {
             );
         }
     }
-}
-
-fn dns1123_subdomain(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
 }

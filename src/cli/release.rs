@@ -54,6 +54,9 @@ pub struct ApplyFlags {
     /// When an upgrade fails, delete the objects it created.
     #[arg(long)]
     pub cleanup_on_fail: bool,
+    /// Apply rendered objects without checking them against the Kubernetes schemas first.
+    #[arg(long)]
+    pub disable_openapi_validation: bool,
 }
 
 /// `--wait` strategies, with Helm 4's names.
@@ -222,6 +225,7 @@ impl From<&ApplyFlags> for ApplyOptions {
             rollback_on_failure: f.rollback_on_failure,
             cleanup_on_fail: f.cleanup_on_fail,
             report,
+            disable_openapi_validation: f.disable_openapi_validation,
         }
     }
 }
