@@ -107,3 +107,132 @@ fn every_corpus_output_is_valid_for_its_kubernetes_version() {
         .unwrap_or(0);
     assert!(valid > 1000, "{summary}");
 }
+
+/// The same verdict as PyPI's kubernetes-validate on every corpus output and every broken
+/// manifest, apart from the disagreements listed (with who is right) in
+/// tests/data/validate/disagreements.tsv. The script installs kubernetes-validate.
+#[test]
+fn same_verdicts_as_kubernetes_validate() {
+    let Some(_shared) = common::shared_dir() else {
+        return;
+    };
+    let python = Command::new("python3").arg("--version").output();
+    if python.is_err() {
+        assert!(
+            !common::in_ci(),
+            "python3 is needed for the differential check"
+        );
+        eprintln!("SKIPPED: python3 not found; the differential check needs it");
+        return;
+    }
+    let out = Command::new("scripts/differential-validate")
+        .args(["--pack", env!("CARGO_BIN_EXE_pack")])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(" same verdict, 11 documented disagreements"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn crds_schema_locations_and_report_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {kind: Widget, plural: widgets}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              size: {type: integer}\n";
+    let cr = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n";
+    // A CRD among the manifests checks its custom resources, wherever they are.
+    let (code, out, _) = pack(&["validate", "-"], &format!("{cr}---\n{crd}"));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("INVALID -:6 Widget/w: spec.size: expected integer, got string \"big\""),
+        "{out}"
+    );
+    // Without it the custom resource is skipped; --schema-location gives it (a CRD file, or
+    // a catalog-style JSON Schema `<group>/<kind>_<version>.json`).
+    let (code, out, _) = pack(&["validate", "-"], cr);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("skipped -:1 Widget/w"), "{out}");
+    std::fs::write(dir.path().join("crd.yaml"), crd).unwrap();
+    let loc = dir.path().join("crd.yaml");
+    let (code, out, _) = pack(
+        &["validate", "--schema-location", loc.to_str().unwrap(), "-"],
+        cr,
+    );
+    assert_eq!(code, 1, "{out}");
+    let catalog = dir.path().join("catalog/example.com");
+    std::fs::create_dir_all(&catalog).unwrap();
+    std::fs::write(
+        catalog.join("widget_v1.json"),
+        r#"{"type":"object","properties":{"kind":{"enum":["Widget"]},"spec":{"type":"object","properties":{"size":{"type":"integer","maximum":5}}}}}"#,
+    )
+    .unwrap();
+    let loc = dir.path().join("catalog");
+    let (code, out, _) = pack(
+        &["validate", "--schema-location", loc.to_str().unwrap(), "-"],
+        &cr.replace("big", "9"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("spec.size: expected at most 5, got 9"),
+        "{out}"
+    );
+
+    // JSON and JUnit reports.
+    let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  count: 1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n";
+    let (code, out, _) = pack(&["validate", "-o", "json", "-"], bad);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json report");
+    assert_eq!(doc["summary"]["invalid"], 1);
+    assert_eq!(doc["summary"]["valid"], 1);
+    assert_eq!(doc["resources"][0]["problems"][0]["path"], "data.count");
+    assert_eq!(doc["resources"][0]["problems"][0]["line"], 6);
+    let (code, out, _) = pack(&["validate", "-o", "junit", "-"], bad);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("<?xml"), "{out}");
+    assert!(
+        out.contains("<testcase classname=\"-\" name=\"ConfigMap/a\"><failure message=\"1 problem(s)\">-:6 ConfigMap/a: data.count: expected string, got integer 1</failure></testcase>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("<testcase classname=\"-\" name=\"ConfigMap/b\"/>"),
+        "{out}"
+    );
+}
+
+/// Golden reports, one per file of deliberately broken manifests: every rule's message and
+/// line (`PACK_BLESS=1` rewrites them; review the diff).
+#[test]
+fn golden_reports_for_every_rule() {
+    let dir = std::path::Path::new("tests/data/validate/broken");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4);
+    for f in files {
+        let out = Command::new(env!("CARGO_BIN_EXE_pack"))
+            .args(["validate", "--quiet"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", f.display());
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        let golden = f.with_extension("golden");
+        if std::env::var_os("PACK_BLESS").is_some() {
+            std::fs::write(&golden, &text).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|_| panic!("{} missing: run with PACK_BLESS=1", golden.display()));
+        assert_eq!(text, want, "{}", f.display());
+    }
+}

@@ -213,6 +213,7 @@ pub fn check(validator: &mut Validator, inputs: &[Input<'_>]) -> Vec<Finding> {
                     .collect(),
             ),
         };
+        problems.sort_by_key(|p| p.line);
         if let Some(e) = crd_errors.get(&i) {
             status = Status::Invalid;
             problems.push(Located {
