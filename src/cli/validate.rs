@@ -57,10 +57,11 @@ pub fn run(args: &ValidateArgs) -> CliResult {
     for p in &args.paths {
         collect(p, &mut files)?;
     }
-    let inputs: Vec<report::Input<'_>> = files
+    let named: Vec<(String, &str)> = files
         .iter()
-        .flat_map(|(name, text)| report::documents(name, text))
+        .map(|(name, text)| (name.clone(), text.as_str()))
         .collect();
+    let inputs = report::documents_of(&named);
     let findings = report::check(&mut validator, &inputs);
     let s = report::summary(&findings);
     match args.output {

@@ -166,32 +166,43 @@ where
     T: Sync,
     F: Fn(&T) -> Result<Value, ManifestError> + Sync,
 {
+    map_on_two_cores(docs, parse)
+}
+
+/// `items.iter().map(f)` computed on this thread and one more, each taking the next item;
+/// the results in the items' order.
+pub fn map_on_two_cores<T, R, F>(items: &[T], f: &F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(doc) = docs.get(i) else {
+            let Some(item) = items.get(i) else {
                 return done;
             };
-            done.push((i, parse(doc)));
+            done.push((i, f(item)));
         }
     };
     let (mine, theirs) = std::thread::scope(|s| {
         let other = s.spawn(work);
         let mine = work();
-        (mine, other.join().unwrap_or_default())
+        match other.join() {
+            Ok(theirs) => (mine, theirs),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     });
-    let mut slots: Vec<Option<Result<Value, ManifestError>>> =
-        (0..docs.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     for (i, r) in mine.into_iter().chain(theirs) {
         slots[i] = Some(r);
     }
-    slots
-        .into_iter()
-        .map(|r| r.unwrap_or(Ok(Value::Null)))
-        .collect()
+    // Every index was taken by exactly one thread.
+    slots.into_iter().flatten().collect()
 }
 
 fn document_error(

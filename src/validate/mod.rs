@@ -38,7 +38,7 @@ pub enum Verdict {
 pub struct Validator {
     schemas: Schemas,
     strict: bool,
-    cache: HashMap<(String, String), Arc<jsonschema::Validator>>,
+    cache: std::sync::RwLock<HashMap<(String, String), Arc<jsonschema::Validator>>>,
     /// Custom resources' schemas by (`apiVersion`, lowercase kind).
     custom: HashMap<(String, String), Arc<Json>>,
 }
@@ -49,7 +49,7 @@ impl Validator {
         Ok(Validator {
             schemas: Schemas::for_version(version)?,
             strict,
-            cache: HashMap::new(),
+            cache: Default::default(),
             custom: HashMap::new(),
         })
     }
@@ -76,7 +76,9 @@ impl Validator {
     pub fn add_schemas(&mut self, found: Vec<crds::CrdSchema>) {
         for c in found {
             let key = (c.api_version, c.kind.to_ascii_lowercase());
-            self.cache.remove(&key);
+            if let Ok(mut cache) = self.cache.write() {
+                cache.remove(&key);
+            }
             self.custom.insert(key, Arc::new(c.schema));
         }
     }
@@ -88,7 +90,7 @@ impl Validator {
     }
 
     /// Validates one object.
-    pub fn validate(&mut self, obj: &Value) -> Verdict {
+    pub fn validate(&self, obj: &Value) -> Verdict {
         let text = |k: &str| {
             obj.get(k)
                 .and_then(Value::as_str)
@@ -120,7 +122,13 @@ impl Validator {
             Err(message) => return Verdict::Invalid(vec![problem("", &message)]),
         };
         let instance = obj.to_json_for_validation();
-        for error in validator.iter_errors(&instance) {
+        // Most objects are valid: the quick yes/no first, the detailed walk only on a no.
+        let errors = if validator.is_valid(&instance) {
+            Vec::new()
+        } else {
+            validator.iter_errors(&instance).collect()
+        };
+        for error in errors {
             let pointer = error.instance_path().as_str().to_owned();
             let mut path = json_path(&pointer);
             // An unknown field is placed on itself when it is the only one.
@@ -184,16 +192,26 @@ impl Validator {
     }
 
     fn compiled_custom(
-        &mut self,
+        &self,
         key: (String, String),
         schema: &Json,
     ) -> Result<Arc<jsonschema::Validator>, String> {
-        if let Some(v) = self.cache.get(&key) {
-            return Ok(v.clone());
+        if let Some(v) = self.cached(&key) {
+            return Ok(v);
         }
         let v = Arc::new(compile(schema)?);
-        self.cache.insert(key, v.clone());
+        self.remember(key, v.clone());
         Ok(v)
+    }
+
+    fn cached(&self, key: &(String, String)) -> Option<Arc<jsonschema::Validator>> {
+        self.cache.read().ok()?.get(key).cloned()
+    }
+
+    fn remember(&self, key: (String, String), v: Arc<jsonschema::Validator>) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.insert(key, v);
+        }
     }
 
     fn unknown_kind(&self, api_version: &str, kind: &str) -> Verdict {
@@ -240,13 +258,13 @@ impl Validator {
     }
 
     fn compiled(
-        &mut self,
+        &self,
         api_version: &str,
         kind: &str,
     ) -> Result<Arc<jsonschema::Validator>, String> {
         let key = (api_version.to_owned(), kind.to_owned());
-        if let Some(v) = self.cache.get(&key) {
-            return Ok(v.clone());
+        if let Some(v) = self.cached(&key) {
+            return Ok(v);
         }
         let mut schema = self
             .schemas
@@ -258,7 +276,7 @@ impl Validator {
         }
         rules::patch(&mut schema);
         let v = Arc::new(compile(&schema)?);
-        self.cache.insert(key, v.clone());
+        self.remember(key, v.clone());
         Ok(v)
     }
 

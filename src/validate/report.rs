@@ -84,28 +84,49 @@ impl Finding {
     }
 }
 
+/// How many objects make it worth validating (or parsing) on two threads.
+const PARALLEL_OBJECTS: usize = 64;
+
 /// The documents of a multi-document YAML (or JSON) file, with the lines they start on.
 pub fn documents<'a>(file: &str, text: &'a str) -> Vec<Input<'a>> {
-    let mut out = Vec::new();
-    for (offset, doc) in crate::manifest::documents(text) {
-        if doc.trim().is_empty() {
-            continue;
+    documents_of(&[(file.to_owned(), text)])
+}
+
+/// The documents of several files (name, text), parsed on two threads when there are many.
+pub fn documents_of<'a>(files: &[(String, &'a str)]) -> Vec<Input<'a>> {
+    let mut raw: Vec<(&str, usize, &'a str)> = Vec::new();
+    for (file, text) in files {
+        let mut line = 1;
+        let mut counted = 0;
+        for (offset, doc) in crate::manifest::documents(text) {
+            if doc.trim().is_empty() {
+                continue;
+            }
+            let lead = doc.len() - doc.trim_start().len();
+            line += text[counted..offset + lead].matches('\n').count();
+            counted = offset + lead;
+            raw.push((file.as_str(), line, &doc[lead..]));
         }
-        let lead = doc.len() - doc.trim_start().len();
-        let line = text[..offset + lead].matches('\n').count() + 1;
-        let object = yaml::from_str(doc, Flavor::Yaml11).map_err(|e| e.to_string());
-        if matches!(&object, Ok(v) if v.is_null()) {
-            continue;
-        }
-        out.push(Input {
+    }
+    let parse = |(_, _, doc): &(&str, usize, &'a str)| {
+        yaml::from_str(doc, Flavor::Yaml11).map_err(|e| e.to_string())
+    };
+    let parsed: Vec<Result<Value, String>> = if raw.len() >= PARALLEL_OBJECTS {
+        crate::manifest::map_on_two_cores(&raw, &parse)
+    } else {
+        raw.iter().map(parse).collect()
+    };
+    raw.into_iter()
+        .zip(parsed)
+        .filter(|(_, object)| !matches!(object, Ok(v) if v.is_null()))
+        .map(|((file, line, text), object)| Input {
             file: file.to_owned(),
             line,
-            text: &doc[lead..],
+            text,
             object,
             template_source: None,
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 fn str_at<'v>(v: &'v Value, path: &[&str]) -> &'v str {
@@ -165,8 +186,17 @@ pub fn check(validator: &mut Validator, inputs: &[Input<'_>]) -> Vec<Finding> {
     type Key = (String, String, String, String);
     let mut seen: HashMap<Key, (String, usize)> = HashMap::new();
     let rendered = inputs.iter().any(|i| i.template_source.is_some());
+    let validator: &Validator = validator;
+    let verdicts: Vec<Option<Verdict>> = {
+        let one = |input: &Input<'_>| input.object.as_ref().ok().map(|o| validator.validate(o));
+        if inputs.len() >= PARALLEL_OBJECTS {
+            crate::manifest::map_on_two_cores(inputs, &one)
+        } else {
+            inputs.iter().map(one).collect()
+        }
+    };
     let mut out = Vec::with_capacity(inputs.len());
-    for (i, input) in inputs.iter().enumerate() {
+    for ((i, input), verdict) in inputs.iter().enumerate().zip(verdicts) {
         let obj = match &input.object {
             Ok(v) => v,
             Err(e) => {
@@ -191,7 +221,7 @@ pub fn check(validator: &mut Validator, inputs: &[Input<'_>]) -> Vec<Finding> {
         let kind = str_at(obj, &["kind"]).to_owned();
         let name = str_at(obj, &["metadata", "name"]).to_owned();
         let namespace = str_at(obj, &["metadata", "namespace"]).to_owned();
-        let (mut status, mut problems) = match validator.validate(obj) {
+        let (mut status, mut problems) = match verdict.unwrap_or(Verdict::Valid) {
             Verdict::Valid => (Status::Valid, Vec::new()),
             Verdict::Skipped(why) => (
                 Status::Skipped,

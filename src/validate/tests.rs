@@ -2,7 +2,7 @@ use super::*;
 use crate::value::yaml::{self, Flavor};
 
 fn check(doc: &str) -> Verdict {
-    let mut v = Validator::new(&KubeVersion::default(), true).unwrap();
+    let v = Validator::new(&KubeVersion::default(), true).unwrap();
     v.validate(&yaml::from_str(doc, Flavor::Yaml11).unwrap())
 }
 
@@ -80,7 +80,7 @@ fn unknown_fields_are_refused_with_a_suggestion() {
         "{p:?}"
     );
     // Without strictness, unknown fields pass.
-    let mut lax = Validator::new(&KubeVersion::default(), false).unwrap();
+    let lax = Validator::new(&KubeVersion::default(), false).unwrap();
     let doc = yaml::from_str(
         &DEPLOYMENT.replace("replicas: 2", "replica: 2"),
         Flavor::Yaml11,
@@ -131,9 +131,9 @@ fn versions_differ() {
         Flavor::Yaml11,
     )
     .unwrap();
-    let mut old = Validator::new(&KubeVersion::parse("1.31").unwrap(), true).unwrap();
+    let old = Validator::new(&KubeVersion::parse("1.31").unwrap(), true).unwrap();
     assert!(matches!(old.validate(&doc), Verdict::Invalid(_)));
-    let mut new = Validator::new(&KubeVersion::parse("1.35").unwrap(), true).unwrap();
+    let new = Validator::new(&KubeVersion::parse("1.35").unwrap(), true).unwrap();
     assert_eq!(new.validate(&doc), Verdict::Valid);
 }
 
