@@ -53,19 +53,55 @@ pub fn run(args: &ValidateArgs) -> CliResult {
         let found = crate::validate::crds::from_location(loc, !args.no_strict)?;
         validator.add_schemas(found);
     }
-    let mut files = Vec::new();
+    let mut sources = Vec::new();
     for p in &args.paths {
-        collect(p, &mut files)?;
+        collect(p, &mut sources)?;
     }
-    let named: Vec<(String, &str)> = files
-        .iter()
-        .map(|(name, text)| (name.clone(), text.as_str()))
-        .collect();
-    let inputs = report::documents_of(&named);
-    let findings = report::check(&mut validator, &inputs);
+    // CRDs anywhere among the manifests check custom resources everywhere: learnt first.
+    for source in &sources {
+        let text = source.read()?;
+        if text.contains("CustomResourceDefinition") {
+            for input in report::documents(&source.name(), &text) {
+                if let Ok(v) = &input.object
+                    && report::is_crd(v)
+                {
+                    // A broken CRD is reported when its file is checked.
+                    let _ = validator.add_crd(v);
+                }
+            }
+        }
+    }
+    // Files are shared out between two threads, each reading, parsing and checking one
+    // file at a time: memory holds a file's objects per thread, plus the findings.
+    // One file alone (standard input, say) is parsed and checked on two threads instead.
+    let validator = &validator;
+    let one = sources.len() < 2;
+    let check = |source: &Source| {
+        let text = source.read()?;
+        let named = [(source.name(), text.as_str())];
+        let inputs = if one {
+            report::documents_of(&named)
+        } else {
+            report::documents(&named[0].0, &text)
+        };
+        Ok::<_, String>(report::check_learned(validator, &inputs, one))
+    };
+    let per_file: Vec<Result<Vec<report::Finding>, String>> = if one {
+        sources.iter().map(check).collect()
+    } else {
+        crate::manifest::map_on_two_cores(&sources, &check)
+    };
+    let mut findings = Vec::new();
+    for found in per_file {
+        let found = found?;
+        if args.output == ReportFormat::Text {
+            print!("{}", report::text(&found, !args.quiet));
+        }
+        findings.extend(found);
+    }
     let s = report::summary(&findings);
     match args.output {
-        ReportFormat::Text => print!("{}", report::text(&findings, !args.quiet)),
+        ReportFormat::Text => {}
         ReportFormat::Json => print!("{}", report::json(&findings, validator.release())),
         ReportFormat::Junit => print!("{}", report::junit(&findings)),
     }
@@ -88,13 +124,37 @@ pub fn run(args: &ValidateArgs) -> CliResult {
     Ok(())
 }
 
-fn collect(path: &Path, out: &mut Vec<(String, String)>) -> CliResult {
+/// A manifest file, or standard input read once.
+enum Source {
+    File(PathBuf),
+    Stdin(String),
+}
+
+impl Source {
+    fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin(_) => "-".into(),
+        }
+    }
+
+    fn read(&self) -> Result<String, String> {
+        match self {
+            Source::File(p) => {
+                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+            }
+            Source::Stdin(text) => Ok(text.clone()),
+        }
+    }
+}
+
+fn collect(path: &Path, out: &mut Vec<Source>) -> CliResult {
     if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
             .map_err(|e| format!("reading standard input: {e}"))?;
-        out.push(("-".into(), text));
+        out.push(Source::Stdin(text));
         return Ok(());
     }
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -114,7 +174,6 @@ fn collect(path: &Path, out: &mut Vec<(String, String)>) -> CliResult {
         }
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    out.push((path.display().to_string(), text));
+    out.push(Source::File(path.to_owned()));
     Ok(())
 }

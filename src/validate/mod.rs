@@ -38,7 +38,9 @@ pub enum Verdict {
 pub struct Validator {
     schemas: Schemas,
     strict: bool,
-    cache: std::sync::RwLock<HashMap<(String, String), Arc<jsonschema::Validator>>>,
+    /// Compiled schemas by `apiVersion`, then kind (built-in) or `~` + lowercase kind
+    /// (custom), so a lookup allocates nothing.
+    cache: std::sync::RwLock<HashMap<String, HashMap<String, Arc<jsonschema::Validator>>>>,
     /// Custom resources' schemas by (`apiVersion`, lowercase kind).
     custom: HashMap<(String, String), Arc<Json>>,
 }
@@ -76,8 +78,10 @@ impl Validator {
     pub fn add_schemas(&mut self, found: Vec<crds::CrdSchema>) {
         for c in found {
             let key = (c.api_version, c.kind.to_ascii_lowercase());
-            if let Ok(mut cache) = self.cache.write() {
-                cache.remove(&key);
+            if let Ok(mut cache) = self.cache.write()
+                && let Some(kinds) = cache.get_mut(&key.0)
+            {
+                kinds.remove(&format!("~{}", key.1));
             }
             self.custom.insert(key, Arc::new(c.schema));
         }
@@ -109,7 +113,11 @@ impl Validator {
             return Verdict::Invalid(problems);
         }
         let custom_key = (api_version.clone(), kind.to_ascii_lowercase());
-        let custom = self.custom.get(&custom_key).cloned();
+        let custom = if self.custom.is_empty() {
+            None
+        } else {
+            self.custom.get(&custom_key).cloned()
+        };
         if custom.is_none() && !self.schemas.has_kind(&api_version, &kind) {
             return self.unknown_kind(&api_version, &kind);
         }
@@ -196,21 +204,25 @@ impl Validator {
         key: (String, String),
         schema: &Json,
     ) -> Result<Arc<jsonschema::Validator>, String> {
-        if let Some(v) = self.cached(&key) {
+        let kind = format!("~{}", key.1);
+        if let Some(v) = self.cached(&key.0, &kind) {
             return Ok(v);
         }
         let v = Arc::new(compile(schema)?);
-        self.remember(key, v.clone());
+        self.remember(&key.0, &kind, v.clone());
         Ok(v)
     }
 
-    fn cached(&self, key: &(String, String)) -> Option<Arc<jsonschema::Validator>> {
-        self.cache.read().ok()?.get(key).cloned()
+    fn cached(&self, api_version: &str, kind: &str) -> Option<Arc<jsonschema::Validator>> {
+        self.cache.read().ok()?.get(api_version)?.get(kind).cloned()
     }
 
-    fn remember(&self, key: (String, String), v: Arc<jsonschema::Validator>) {
+    fn remember(&self, api_version: &str, kind: &str, v: Arc<jsonschema::Validator>) {
         if let Ok(mut cache) = self.cache.write() {
-            cache.insert(key, v);
+            cache
+                .entry(api_version.to_owned())
+                .or_default()
+                .insert(kind.to_owned(), v);
         }
     }
 
@@ -262,8 +274,7 @@ impl Validator {
         api_version: &str,
         kind: &str,
     ) -> Result<Arc<jsonschema::Validator>, String> {
-        let key = (api_version.to_owned(), kind.to_owned());
-        if let Some(v) = self.cached(&key) {
+        if let Some(v) = self.cached(api_version, kind) {
             return Ok(v);
         }
         let mut schema = self
@@ -276,7 +287,7 @@ impl Validator {
         }
         rules::patch(&mut schema);
         let v = Arc::new(compile(&schema)?);
-        self.remember(key, v.clone());
+        self.remember(api_version, kind, v.clone());
         Ok(v)
     }
 

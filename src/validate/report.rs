@@ -87,13 +87,18 @@ impl Finding {
 /// How many objects make it worth validating (or parsing) on two threads.
 const PARALLEL_OBJECTS: usize = 64;
 
-/// The documents of a multi-document YAML (or JSON) file, with the lines they start on.
+/// The documents of a multi-document YAML (or JSON) file, with the lines they start on
+/// (parsed on this thread).
 pub fn documents<'a>(file: &str, text: &'a str) -> Vec<Input<'a>> {
-    documents_of(&[(file.to_owned(), text)])
+    documents_with(&[(file.to_owned(), text)], false)
 }
 
 /// The documents of several files (name, text), parsed on two threads when there are many.
 pub fn documents_of<'a>(files: &[(String, &'a str)]) -> Vec<Input<'a>> {
+    documents_with(files, true)
+}
+
+fn documents_with<'a>(files: &[(String, &'a str)], parallel: bool) -> Vec<Input<'a>> {
     let mut raw: Vec<(&str, usize, &'a str)> = Vec::new();
     for (file, text) in files {
         let mut line = 1;
@@ -111,7 +116,7 @@ pub fn documents_of<'a>(files: &[(String, &'a str)]) -> Vec<Input<'a>> {
     let parse = |(_, _, doc): &(&str, usize, &'a str)| {
         yaml::from_str(doc, Flavor::Yaml11).map_err(|e| e.to_string())
     };
-    let parsed: Vec<Result<Value, String>> = if raw.len() >= PARALLEL_OBJECTS {
+    let parsed: Vec<Result<Value, String>> = if parallel && raw.len() >= PARALLEL_OBJECTS {
         crate::manifest::map_on_two_cores(&raw, &parse)
     } else {
         raw.iter().map(parse).collect()
@@ -174,11 +179,29 @@ pub fn is_crd(v: &Value) -> bool {
 /// the same file (or rendered chart) with the same group, kind, namespace and name is
 /// reported as a duplicate.
 pub fn check(validator: &mut Validator, inputs: &[Input<'_>]) -> Vec<Finding> {
+    learn_crds(validator, inputs);
+    check_learned(validator, inputs, true)
+}
+
+/// Learns the CRDs among the inputs (broken ones are reported by [`check_learned`]).
+pub fn learn_crds(validator: &mut Validator, inputs: &[Input<'_>]) {
+    for input in inputs {
+        if let Ok(v) = &input.object
+            && is_crd(v)
+        {
+            let _ = validator.add_crd(v);
+        }
+    }
+}
+
+/// [`check`] with the CRDs already learnt, so one validator can serve several threads;
+/// `parallel` checks the inputs on two threads when there are many.
+pub fn check_learned(validator: &Validator, inputs: &[Input<'_>], parallel: bool) -> Vec<Finding> {
     let mut crd_errors: HashMap<usize, String> = HashMap::new();
     for (i, input) in inputs.iter().enumerate() {
         if let Ok(v) = &input.object
             && is_crd(v)
-            && let Err(e) = validator.add_crd(v)
+            && let Err(e) = super::crds::from_crd(v, validator.strict())
         {
             crd_errors.insert(i, e);
         }
@@ -186,10 +209,9 @@ pub fn check(validator: &mut Validator, inputs: &[Input<'_>]) -> Vec<Finding> {
     type Key = (String, String, String, String);
     let mut seen: HashMap<Key, (String, usize)> = HashMap::new();
     let rendered = inputs.iter().any(|i| i.template_source.is_some());
-    let validator: &Validator = validator;
     let verdicts: Vec<Option<Verdict>> = {
         let one = |input: &Input<'_>| input.object.as_ref().ok().map(|o| validator.validate(o));
-        if inputs.len() >= PARALLEL_OBJECTS {
+        if parallel && inputs.len() >= PARALLEL_OBJECTS {
             crate::manifest::map_on_two_cores(inputs, &one)
         } else {
             inputs.iter().map(one).collect()
