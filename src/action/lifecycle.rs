@@ -954,7 +954,7 @@ fn current(history: &[Release]) -> Option<&Release> {
 fn json_to_map(v: &Json) -> Map {
     match Value::from_json(&v.to_string()) {
         Ok(Value::Map(m)) => m,
-        _ => Map::new(),
+        _ => Map::default(),
     }
 }
 

@@ -177,7 +177,7 @@ pub fn group(registry: &Registry, name: &str) -> Reply {
     match group_doc(registry, name) {
         Some(mut doc) if !name.is_empty() => {
             let map = doc.as_object_mut().map(std::mem::take).unwrap_or_default();
-            let mut out = Map::new();
+            let mut out = Map::default();
             out.insert("kind".into(), json!("APIGroup"));
             out.insert("apiVersion".into(), json!("v1"));
             out.extend(map);
@@ -254,7 +254,7 @@ fn openapi_doc(
     group: &str,
     version: &str,
 ) -> Json {
-    let mut paths = Map::new();
+    let mut paths = Map::default();
     for r in registry.resources_of(group, version) {
         if !r.allows("patch") {
             continue;
@@ -265,7 +265,7 @@ fn openapi_doc(
         } else {
             format!("{prefix}/{}/{{name}}", r.plural)
         };
-        let mut content = Map::new();
+        let mut content = Map::default();
         let mut media = vec![
             "application/apply-patch+yaml",
             "application/json-patch+json",
@@ -327,7 +327,7 @@ const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 fn to_component(node: &Json, refs: &mut Vec<String>) -> Json {
     match node {
         Json::Object(m) => {
-            let mut out = Map::new();
+            let mut out = Map::default();
             let mut target = None;
             for (k, v) in m {
                 match (k.as_str(), v) {
@@ -376,7 +376,7 @@ fn components(
     version: &str,
 ) -> Map<String, Json> {
     let schemas = crate::k8s::Schemas::for_version(v).ok();
-    let mut out = Map::new();
+    let mut out = Map::default();
     let mut queue: Vec<String> = Vec::new();
     for r in registry.resources_of(group, version) {
         match &r.custom {
@@ -474,7 +474,7 @@ pub fn openapi_index(
     cache: &OpenApiCache,
     v: &KubeVersion,
 ) -> Reply {
-    let mut paths = Map::new();
+    let mut paths = Map::default();
     for g in registry.groups() {
         for version in &g.versions {
             let path = openapi_path(&g.name, version);

@@ -110,9 +110,9 @@ pub fn metadata(obj: &mut Json) -> Result<&mut Map<String, Json>, ApiError> {
         .ok_or_else(|| ApiError::bad_request("the body of the request must be a JSON object"))?;
     let meta = map
         .entry("metadata")
-        .or_insert_with(|| Json::Object(Map::new()));
+        .or_insert_with(|| Json::Object(Map::default()));
     if meta.is_null() {
-        *meta = Json::Object(Map::new());
+        *meta = Json::Object(Map::default());
     }
     meta.as_object_mut()
         .ok_or_else(|| ApiError::bad_request("metadata must be an object"))
@@ -149,7 +149,7 @@ pub fn check_type(resource: &Resource, obj: &mut Json, kind: &str) -> Result<(),
         _ => {}
     }
     // apiVersion and kind first, as the real server writes them.
-    let mut out = Map::new();
+    let mut out = Map::default();
     out.insert("apiVersion".into(), json!(want_api));
     out.insert("kind".into(), json!(kind));
     for (k, v) in std::mem::take(map) {

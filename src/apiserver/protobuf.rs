@@ -118,7 +118,7 @@ fn time(b: &[u8]) -> Result<Json, ProtoError> {
 
 fn owner_reference(b: &[u8]) -> Result<Json, ProtoError> {
     let mut r = Reader::new(b);
-    let mut out = Map::new();
+    let mut out = Map::default();
     while let Some((f, w)) = r.next()? {
         match (f, w) {
             (1, Wire::Bytes(v)) => {
@@ -147,7 +147,7 @@ fn owner_reference(b: &[u8]) -> Result<Json, ProtoError> {
 
 fn managed_fields_entry(b: &[u8]) -> Result<Json, ProtoError> {
     let mut r = Reader::new(b);
-    let mut out = Map::new();
+    let mut out = Map::default();
     while let Some((f, w)) = r.next()? {
         match (f, w) {
             (1, Wire::Bytes(v)) => {
@@ -186,9 +186,9 @@ fn managed_fields_entry(b: &[u8]) -> Result<Json, ProtoError> {
 
 fn object_meta(b: &[u8]) -> Result<Json, ProtoError> {
     let mut r = Reader::new(b);
-    let mut out = Map::new();
-    let mut labels = Map::new();
-    let mut annotations = Map::new();
+    let mut out = Map::default();
+    let mut labels = Map::default();
+    let mut annotations = Map::default();
     let mut owners = Vec::new();
     let mut finalizers = Vec::new();
     let mut managed = Vec::new();
@@ -258,7 +258,7 @@ fn b64(v: &[u8]) -> Json {
 
 fn secret(b: &[u8], out: &mut Map<String, Json>) -> Result<(), ProtoError> {
     let mut r = Reader::new(b);
-    let (mut data, mut string_data) = (Map::new(), Map::new());
+    let (mut data, mut string_data) = (Map::default(), Map::default());
     while let Some((f, w)) = r.next()? {
         match (f, w) {
             (1, Wire::Bytes(v)) => {
@@ -292,7 +292,7 @@ fn secret(b: &[u8], out: &mut Map<String, Json>) -> Result<(), ProtoError> {
 
 fn config_map(b: &[u8], out: &mut Map<String, Json>) -> Result<(), ProtoError> {
     let mut r = Reader::new(b);
-    let (mut data, mut binary) = (Map::new(), Map::new());
+    let (mut data, mut binary) = (Map::default(), Map::default());
     while let Some((f, w)) = r.next()? {
         match (f, w) {
             (1, Wire::Bytes(v)) => {
@@ -336,7 +336,7 @@ fn namespace(b: &[u8], out: &mut Map<String, Json>) -> Result<(), ProtoError> {
                         finalizers.push(json!(string(s)?));
                     }
                 }
-                let mut spec = Map::new();
+                let mut spec = Map::default();
                 if !finalizers.is_empty() {
                     spec.insert("finalizers".into(), Json::Array(finalizers));
                 }
@@ -358,7 +358,7 @@ fn delete_options(b: &[u8], out: &mut Map<String, Json>) -> Result<(), ProtoErro
             }
             (2, Wire::Bytes(v)) => {
                 let mut pr = Reader::new(v);
-                let mut pre = Map::new();
+                let mut pre = Map::default();
                 while let Some((pf, pw)) = pr.next()? {
                     match (pf, pw) {
                         (1, Wire::Bytes(s)) => {
@@ -413,7 +413,7 @@ pub fn decode(body: &[u8]) -> Result<Json, ProtoError> {
             _ => {}
         }
     }
-    let mut out = Map::new();
+    let mut out = Map::default();
     if !api_version.is_empty() {
         out.insert("apiVersion".into(), json!(api_version));
     }

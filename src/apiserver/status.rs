@@ -231,7 +231,7 @@ impl ApiError {
             "message": self.message,
             "reason": self.reason,
         });
-        let mut details = serde_json::Map::new();
+        let mut details = serde_json::Map::default();
         let d = self.details.as_deref().cloned().unwrap_or_default();
         if let Some(name) = &d.name {
             details.insert("name".into(), json!(name));

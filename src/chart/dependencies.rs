@@ -222,8 +222,8 @@ fn import_values(chart: &mut Chart, warnings: &mut Vec<Warning>) -> Result<(), D
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
-    let cvals = merge_chart(chart, Map::new(), warnings)?;
-    let mut imported = Map::new();
+    let cvals = merge_chart(chart, Map::default(), warnings)?;
+    let mut imported = Map::default();
     for dep in &chart.metadata.dependencies {
         let name = dep.effective_name();
         for iv in &dep.import_values {
@@ -259,7 +259,7 @@ fn path_to_map(path: &str, table: Map) -> Map {
         .filter(|p| !p.is_empty())
         .rev()
         .fold(table, |inner, key| {
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert(key.to_owned(), Value::Map(inner));
             m
         })

@@ -387,7 +387,7 @@ pub fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, LoadErro
 /// later documents deep-merge over earlier ones; on the Helm path every number becomes a
 /// float64, as Helm's YAML-through-JSON reading makes it.
 pub fn read_values(text: &str, flavor: Flavor, engine: Engine) -> Result<Value, YamlError> {
-    let mut merged = Map::new();
+    let mut merged = Map::default();
     for doc in yaml::from_str_multi(text, flavor)? {
         match doc {
             Value::Map(m) => crate::values::merge_maps(&mut merged, m),
@@ -411,6 +411,6 @@ pub fn read_values(text: &str, flavor: Flavor, engine: Engine) -> Result<Value, 
 pub fn read_values_text(text: &str, flavor: Flavor, engine: Engine) -> Result<Map, YamlError> {
     match read_values(text, flavor, engine)? {
         Value::Map(m) => Ok(m),
-        _ => Ok(Map::new()),
+        _ => Ok(Map::default()),
     }
 }

@@ -81,7 +81,7 @@ pub struct Dependency {
 impl Dependency {
     /// The entry as Helm serialises it (empty fields left out).
     pub fn to_value(&self) -> Value {
-        let mut m = Map::new();
+        let mut m = Map::default();
         let mut put = |k: &str, v: &str| {
             if !v.is_empty() {
                 m.insert(k.to_owned(), Value::from(v));
@@ -101,7 +101,7 @@ impl Dependency {
                 .map(|iv| match iv {
                     ImportValue::Exports(e) => Value::from(e.as_str()),
                     ImportValue::Map { child, parent } => {
-                        let mut e = Map::new();
+                        let mut e = Map::default();
                         e.insert("child".into(), Value::from(child.as_str()));
                         e.insert("parent".into(), Value::from(parent.as_str()));
                         Value::Map(e)
@@ -270,7 +270,7 @@ impl Metadata {
     /// The metadata as Helm serialises it (JSON field names, empty fields left out): what
     /// `show chart` prints and a release record stores.
     pub fn to_value(&self) -> Value {
-        let mut m = Map::new();
+        let mut m = Map::default();
         let put_str = |m: &mut Map, k: &str, v: &str| {
             if !v.is_empty() {
                 m.insert(k.to_owned(), Value::from(v));
@@ -291,7 +291,7 @@ impl Metadata {
                 .maintainers
                 .iter()
                 .map(|mt| {
-                    let mut e = Map::new();
+                    let mut e = Map::default();
                     put_str(&mut e, "name", &mt.name);
                     put_str(&mut e, "email", &mt.email);
                     put_str(&mut e, "url", &mt.url);
@@ -414,7 +414,7 @@ impl Reader<'_> {
 
     fn string_map(&self, key: &str) -> Result<Map, MetadataError> {
         match self.map.get(key) {
-            None | Some(Value::Null) => Ok(Map::new()),
+            None | Some(Value::Null) => Ok(Map::default()),
             Some(Value::Map(m)) => m
                 .iter()
                 .map(|(k, v)| {

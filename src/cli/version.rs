@@ -22,7 +22,7 @@ pub fn pack_version() -> String {
 }
 
 fn info() -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("version".into(), pack_version().into());
     m.insert("helmCompatibility".into(), HELM_VERSION.into());
     m.insert("defaultKubeVersion".into(), DEFAULT_KUBE_VERSION.into());

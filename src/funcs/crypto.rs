@@ -82,7 +82,7 @@ fn cert_arg(v: &Value) -> Result<(String, String), FuncError> {
 }
 
 fn cert_value(cert: String, key: String) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("Cert".into(), Value::String(cert));
     m.insert("Key".into(), Value::String(key));
     Value::Map(m)

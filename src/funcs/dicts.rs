@@ -42,7 +42,7 @@ fn map_or_empty(m: Option<&Map>) -> Map {
 
 /// `dict KEY VALUE …`: a map; keys in their string form, a key without a value gets "".
 pub fn dict(args: &[Value]) -> FuncResult {
-    let mut m = Map::new();
+    let mut m = Map::default();
     for pair in args.chunks(2) {
         let key = strval(&pair[0]);
         let value = pair
@@ -188,7 +188,7 @@ pub fn pick(args: &[Value]) -> FuncResult {
     at_least("pick", args, 1)?;
     let m = expect_map(&args[0])?;
     let wanted = key_args(&args[1..])?;
-    let mut out = Map::new();
+    let mut out = Map::default();
     if let Some(m) = m {
         for k in wanted {
             if let Some(v) = m.get(k) {

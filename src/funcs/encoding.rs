@@ -911,7 +911,7 @@ fn parse_authority(authority: &str) -> Result<(UserInfo, String), String> {
 fn url_parse(args: &[Value]) -> FuncResult {
     let s = the_string("urlParse", args)?;
     let url = Url::parse(s).map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("scheme".into(), Value::String(url.scheme.clone()));
     m.insert("host".into(), Value::String(url.host.clone()));
     m.insert("hostname".into(), Value::String(url.hostname().to_owned()));

@@ -53,7 +53,7 @@ fn semver(args: &[Value]) -> FuncResult {
     };
     let input = str_arg(v)?;
     let parsed = parse_version(input).map_err(|_| version_error(input))?;
-    let mut m = Map::new();
+    let mut m = Map::default();
     let num = |n: u64| i64::try_from(n).map_or(Value::Float(n as f64), Value::Int);
     m.insert("Major".into(), num(parsed.major));
     m.insert("Minor".into(), num(parsed.minor));

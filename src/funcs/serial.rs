@@ -251,11 +251,11 @@ fn json_kind(v: &Value) -> &'static str {
 fn from_json(args: &[Value]) -> FuncResult {
     let src = str_arg("fromJson", args)?;
     let (mut map, err) = match read_json(src) {
-        Err(e) => (Map::new(), Some(e)),
+        Err(e) => (Map::default(), Some(e)),
         Ok((Value::Map(m), err)) => (m, err),
-        Ok((Value::Null, err)) => (Map::new(), err),
+        Ok((Value::Null, err)) => (Map::default(), err),
         Ok((other, _)) => (
-            Map::new(),
+            Map::default(),
             Some(format!(
                 "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
                 json_kind(&other)
@@ -642,7 +642,7 @@ fn from_toml(args: &[Value]) -> FuncResult {
                 .span()
                 .map(|sp| src[..sp.start.min(src.len())].matches('\n').count() + 1)
                 .unwrap_or(1);
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert(
                 "Error".to_owned(),
                 Value::String(format!("toml: line {line}: {}", e.message().trim_end())),
@@ -786,7 +786,7 @@ mod ext_table {
         Ok(Value::List(args.to_vec()))
     }
     fn t_dict(args: &[Value]) -> FuncResult {
-        let mut m = Map::new();
+        let mut m = Map::default();
         for pair in args.chunks(2) {
             let k = match &pair[0] {
                 Value::String(s) => s.clone(),

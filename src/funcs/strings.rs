@@ -490,7 +490,7 @@ fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
 }
 
 fn indexed_map(parts: Vec<String>) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     for (i, p) in parts.into_iter().enumerate() {
         m.insert(format!("_{i}"), Value::String(p));
     }

@@ -52,7 +52,7 @@ pub fn from_yaml_native(args: &[Value]) -> FuncResult {
 
 fn from_yaml_with(args: &[Value], flavor: Flavor) -> FuncResult {
     let error = |msg: String| {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("Error".into(), Value::String(msg));
         Value::Map(m)
     };

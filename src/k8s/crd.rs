@@ -8,7 +8,7 @@ fn convert(schema: &Json) -> Json {
     let Json::Object(map) = schema else {
         return schema.clone();
     };
-    let mut out = Map::new();
+    let mut out = Map::default();
     for (k, v) in map {
         match k.as_str() {
             "properties" | "patternProperties" | "definitions" => {

@@ -241,7 +241,7 @@ impl Schemas {
         let Some(root) = self.definition_name(api_version, kind) else {
             return Ok(None);
         };
-        let mut defs = serde_json::Map::new();
+        let mut defs = serde_json::Map::default();
         let mut todo = vec![root.to_owned()];
         while let Some(name) = todo.pop() {
             if defs.contains_key(&name) {

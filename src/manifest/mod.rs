@@ -392,7 +392,7 @@ mod tests {
     fn install_order() {
         let mk = |kind: &str| {
             manifest("x", "", {
-                let mut m = crate::value::Map::new();
+                let mut m = crate::value::Map::default();
                 m.insert("kind".into(), Value::from(kind));
                 Value::Map(m)
             })

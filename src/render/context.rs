@@ -32,7 +32,7 @@ impl Default for ReleaseInfo {
 
 /// `.Release`.
 pub fn release(r: &ReleaseInfo) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("Name".into(), r.name.as_str().into());
     m.insert("Namespace".into(), r.namespace.as_str().into());
     m.insert("IsUpgrade".into(), r.is_upgrade.into());
@@ -49,7 +49,7 @@ fn strings(items: &[String]) -> Value {
 
 /// `.Chart`: Chart.yaml with Go's field names, plus `IsRoot`.
 pub fn chart(md: &Metadata, is_root: bool) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("Name".into(), md.name.as_str().into());
     m.insert("Home".into(), md.home.as_str().into());
     m.insert("Sources".into(), strings(&md.sources));
@@ -60,7 +60,7 @@ pub fn chart(md: &Metadata, is_root: bool) -> Value {
         .maintainers
         .iter()
         .map(|mt| {
-            let mut e = Map::new();
+            let mut e = Map::default();
             e.insert("Name".into(), mt.name.as_str().into());
             e.insert("Email".into(), mt.email.as_str().into());
             e.insert("URL".into(), mt.url.as_str().into());
@@ -78,7 +78,7 @@ pub fn chart(md: &Metadata, is_root: bool) -> Value {
         .dependencies
         .iter()
         .map(|d| {
-            let mut e = Map::new();
+            let mut e = Map::default();
             e.insert("Name".into(), d.name.as_str().into());
             e.insert("Version".into(), d.version.as_str().into());
             e.insert("Repository".into(), d.repository.as_str().into());
@@ -98,18 +98,18 @@ pub fn chart(md: &Metadata, is_root: bool) -> Value {
 /// `.Capabilities` as plain data (the engine adds `APIVersions.Has`).
 pub fn capabilities(caps: &Capabilities) -> Value {
     let kv = &caps.kube_version;
-    let mut kube = Map::new();
+    let mut kube = Map::default();
     kube.insert("Version".into(), kv.to_string().into());
     kube.insert("Major".into(), kv.major.to_string().into());
     kube.insert("Minor".into(), kv.minor.to_string().into());
     kube.insert("GitVersion".into(), kv.git_version().into());
-    let mut helm = Map::new();
+    let mut helm = Map::default();
     helm.insert("Version".into(), HELM_VERSION.into());
     helm.insert("GitCommit".into(), HELM_GIT_COMMIT.into());
     helm.insert("GitTreeState".into(), "clean".into());
     helm.insert("GoVersion".into(), HELM_GO_VERSION.into());
     helm.insert("KubeClientVersion".into(), "v1.35".into());
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("KubeVersion".into(), Value::Map(kube));
     m.insert("APIVersions".into(), strings(&caps.api_versions));
     m.insert("HelmVersion".into(), Value::Map(helm));
@@ -120,6 +120,6 @@ pub fn capabilities(caps: &Capabilities) -> Value {
 pub fn sub_values(parent: &Map, sub: &Chart) -> Map {
     match parent.get(sub.name()) {
         Some(Value::Map(m)) => m.clone(),
-        _ => Map::new(),
+        _ => Map::default(),
     }
 }

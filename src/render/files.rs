@@ -38,7 +38,7 @@ impl Files {
 
     /// A map of base name → content for `AsConfig`/`AsSecrets`, later names winning.
     pub fn by_basename(&self, encode: impl Fn(&[u8]) -> String) -> Value {
-        let mut m = Map::new();
+        let mut m = Map::default();
         for (name, data) in &self.files {
             let base = name.rsplit('/').next().unwrap_or(name);
             m.insert(base.to_owned(), Value::String(encode(data)));

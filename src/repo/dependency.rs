@@ -90,7 +90,7 @@ impl Lock {
             .dependencies
             .iter()
             .map(|d| {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 m.insert("name".into(), d.name.as_str().into());
                 m.insert("repository".into(), d.repository.as_str().into());
                 if !d.version.is_empty() {
@@ -99,7 +99,7 @@ impl Lock {
                 Value::Map(m)
             })
             .collect();
-        let mut top = Map::new();
+        let mut top = Map::default();
         top.insert("dependencies".into(), Value::List(deps));
         top.insert("digest".into(), self.digest.as_str().into());
         top.insert("generated".into(), self.generated.as_str().into());
@@ -146,7 +146,7 @@ pub fn digest(requested: &[Dependency], locked: &[Locked]) -> String {
                     .map(|iv| match iv {
                         ImportValue::Exports(e) => Value::from(e.as_str()),
                         ImportValue::Map { child, parent } => {
-                            let mut m = Map::new();
+                            let mut m = Map::default();
                             m.insert("child".into(), child.as_str().into());
                             m.insert("parent".into(), parent.as_str().into());
                             Value::Map(m)

@@ -62,7 +62,7 @@ pub struct Repository {
 
 impl Repository {
     fn to_value(&self) -> Value {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("name".into(), self.name.as_str().into());
         m.insert("url".into(), self.url.as_str().into());
         m.insert("username".into(), self.username.as_str().into());
@@ -179,7 +179,7 @@ impl RepoFile {
 
     /// Writes it back (Helm's layout), atomically.
     pub fn save(&self, path: &Path) -> Result<(), RepoError> {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert("apiVersion".into(), "".into());
         m.insert(
             "generated".into(),

@@ -224,7 +224,7 @@ fn join_url(base: &str, rel: &str) -> String {
 pub fn entry(chart: &chart::Chart, bytes: &[u8], url: &str, created: &str) -> Map {
     let mut entry = match chart.metadata.to_value() {
         Value::Map(m) => m,
-        _ => Map::new(),
+        _ => Map::default(),
     };
     entry.insert("urls".into(), Value::List(vec![Value::from(url)]));
     entry.insert("created".into(), Value::from(created));

@@ -92,7 +92,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::List(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut out = Map::with_capacity(access.size_hint().unwrap_or(0));
+        let mut out =
+            Map::with_capacity_and_hasher(access.size_hint().unwrap_or(0), Default::default());
         while let Some(key) = access.next_key::<Value>()? {
             let value = access.next_value()?;
             out.insert(key_string(key), value);

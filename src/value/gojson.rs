@@ -140,7 +140,7 @@ impl<'a> Scanner<'a> {
                         }
                     } else if start == b'{' {
                         let key = self.object_key()?;
-                        stack.push(Frame::Map(Map::new(), key));
+                        stack.push(Frame::Map(Map::default(), key));
                         continue 'value;
                     } else {
                         stack.push(Frame::List(Vec::new()));

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use std::fmt;
 
 /// An ordered map from string keys to values (Helm's `map[string]interface{}`).
-pub type Map = IndexMap<String, Value>;
+pub type Map = IndexMap<String, Value, foldhash::fast::RandomState>;
 
 /// A dynamically typed value: what YAML, JSON and `--set` produce and templates consume.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +38,7 @@ pub enum Value {
 impl Value {
     /// An empty map.
     pub fn map() -> Self {
-        Value::Map(Map::new())
+        Value::Map(Map::default())
     }
 
     /// The kind of value, in the words error messages use.

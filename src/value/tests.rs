@@ -159,7 +159,7 @@ fn writing_quotes_what_yaml11_would_misread() {
         "1_000",
         "2001-12-14",
     ];
-    let mut m = Map::new();
+    let mut m = Map::default();
     for s in ambiguous {
         m.insert(format!("k{s}"), Value::from(s));
     }
@@ -191,7 +191,7 @@ fn writing_kubernetes_shapes() {
 
 #[test]
 fn whole_floats_are_written_as_integers() {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("replicas".into(), Value::Float(3.0));
     m.insert("ratio".into(), Value::Float(1.5));
     assert_eq!(yaml::to_string(&Value::Map(m)), "replicas: 3\nratio: 1.5\n");
@@ -200,7 +200,7 @@ fn whole_floats_are_written_as_integers() {
 #[test]
 fn long_strings_stay_on_one_line() {
     let long = "word ".repeat(40);
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("a".into(), Value::from(long.trim()));
     let out = yaml::to_string(&Value::Map(m));
     assert_eq!(out.lines().count(), 1, "{out}");

@@ -150,7 +150,7 @@ impl Coalescer<'_> {
             let name = sub.name();
             // Taken out in place, so the key keeps its position in the map.
             let mut sub_values = match dest.get_mut(name) {
-                None => Map::new(),
+                None => Map::default(),
                 Some(Value::Map(m)) => std::mem::take(m),
                 Some(other) => {
                     return Err(CoalesceError {
@@ -174,7 +174,7 @@ impl Coalescer<'_> {
         };
         let mut globals = match sub.shift_remove("global") {
             Some(Value::Map(m)) => m,
-            _ => Map::new(),
+            _ => Map::default(),
         };
         for (key, value) in parent_globals {
             match value {

@@ -165,7 +165,7 @@ impl ValueOptions {
                     }
                 })?;
                 // The argument on its own, only to attribute schema errors to it.
-                let mut alone = Map::new();
+                let mut alone = Map::default();
                 if strvals::parse_flag(flag, arg, &mut alone, &mut read).is_ok() {
                     out.layers.push(Layer {
                         source: format!("{flag} {arg}"),

@@ -422,7 +422,7 @@ impl<'s, 'r> Parser<'s, 'r> {
             }
             Some(other) => Err(type_conflict(other, GO_MAP)),
             None => {
-                let mut inner = Map::new();
+                let mut inner = Map::default();
                 let step = self.key(&mut inner, level);
                 if inner.is_empty() {
                     step?;
@@ -533,7 +533,7 @@ impl<'s, 'r> Parser<'s, 'r> {
                     };
                     return self.key(inner, level);
                 }
-                let mut inner = Map::new();
+                let mut inner = Map::default();
                 self.key(&mut inner, level)?;
                 Ok(set_index(list, i, Value::Map(inner))?)
             }
@@ -886,7 +886,7 @@ mod tests {
                 .cloned()
                 .ok_or_else(|| format!("open {path}: no such file or directory"))
         };
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         for arg in &case.args {
             if let Err(e) = parse_flag(case.flag, arg, &mut dest, &mut read) {
                 let line = e.helm_message(case.flag, arg);
@@ -941,7 +941,7 @@ mod tests {
     }
 
     fn set(arg: &str) -> Result<Value, SetError> {
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         parse_set(arg, &mut dest).map(|()| Value::Map(dest))
     }
 
@@ -958,7 +958,7 @@ mod tests {
         );
         assert_eq!(set(r"l={a\,b,c\}}").unwrap(), json(r#"{"l":["a,b","c}"]}"#));
         assert_eq!(set(r"x=end\").unwrap(), json(r#"{"x":"end"}"#));
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         parse_set_literal(r"x=a\,b,c", &mut dest).unwrap();
         assert_eq!(dest["x"], Value::from(r"a\,b,c"));
     }
@@ -975,7 +975,7 @@ mod tests {
         assert_eq!(v.get("g"), Some(&Value::Bool(true)));
         assert_eq!(v.get("h"), Some(&Value::Null));
         assert_eq!(v.get("i"), Some(&Value::from("")));
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         parse_set_json("a=1,b=[2]", &mut dest).unwrap();
         assert!(matches!(dest["a"], Value::Float(f) if f == 1.0));
         assert!(matches!(dest["b"].as_list(), Some([Value::Float(_)])));
@@ -983,7 +983,7 @@ mod tests {
 
     #[test]
     fn growth_with_nulls_keeps_other_elements() {
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         parse_set("l[3]=z", &mut dest).unwrap();
         assert_eq!(
             Value::Map(dest.clone()),
@@ -1029,7 +1029,7 @@ mod tests {
             e.helm_message(SetFlag::Set, "q"),
             r#"failed parsing --set data: key "q" has no value"#
         );
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         let e = parse_set_json("a=[1", &mut dest).unwrap_err();
         assert_eq!(e, SetError::Json("unexpected EOF".into()));
         assert_eq!(
@@ -1100,7 +1100,7 @@ mod tests {
             seen.push(p.to_owned());
             Ok(format!("<{p}>"))
         };
-        let mut dest = Map::new();
+        let mut dest = Map::default();
         parse_set_file(r"a=x\,y,b={p,q},c=", &mut dest, &mut read).unwrap();
         assert_eq!(seen, ["x,y", "p", "q"]);
         assert_eq!(

@@ -57,7 +57,7 @@ pub fn sorted_json(v: &Json) -> String {
 /// The `k:` step naming a list-map element. A key the server defaults (`protocol`, TCP)
 /// counts with its default when absent, as on the real server.
 pub fn key_step(item: &Json, keys: &[String]) -> Option<String> {
-    let mut m = Map::new();
+    let mut m = Map::default();
     for k in keys {
         let value = match item.get(k) {
             Some(v) => v.clone(),
@@ -277,7 +277,7 @@ pub fn to_fields_v1(set: &FieldSet) -> Json {
             }
         }
     }
-    let mut root = Map::new();
+    let mut root = Map::default();
     for path in set {
         insert(&mut root, path);
     }

@@ -43,7 +43,7 @@ pub fn apply(target: &mut Json, patch: &Json, schema: Option<&SchemaNode>) -> Re
         return Err(err("a strategic merge patch must be a JSON object"));
     };
     if !target.is_object() {
-        *target = Json::Object(Map::new());
+        *target = Json::Object(Map::default());
     }
     let Json::Object(map) = target else {
         return Ok(());
@@ -65,7 +65,7 @@ fn merge_map(
         Some("replace") => {
             *target = match strip(&Json::Object(patch.clone())) {
                 Json::Object(m) => m,
-                _ => Map::new(),
+                _ => Map::default(),
             };
             return Ok(false);
         }
@@ -108,7 +108,7 @@ fn merge_map(
                 if p.get("$patch").and_then(Json::as_str) == Some("delete") {
                     target.remove(key);
                 } else {
-                    let mut fresh = Map::new();
+                    let mut fresh = Map::default();
                     merge_map(&mut fresh, p, field.as_ref())?;
                     target.insert(key.clone(), Json::Object(fresh));
                 }
@@ -221,7 +221,7 @@ fn merge_list(
                             }
                         }
                         None => {
-                            let mut fresh = Map::new();
+                            let mut fresh = Map::default();
                             merge_map(&mut fresh, pm, items.as_ref())?;
                             target.push(Json::Object(fresh));
                         }

@@ -104,7 +104,7 @@ impl Rng {
 }
 
 fn data() -> V {
-    let mut values = crate::value::Map::new();
+    let mut values = crate::value::Map::default();
     values.insert("a".into(), Value::Int(1));
     values.insert(
         "b".into(),
@@ -114,7 +114,7 @@ fn data() -> V {
                 .collect(),
         ),
     );
-    let mut top = crate::value::Map::new();
+    let mut top = crate::value::Map::default();
     top.insert("Values".into(), Value::Map(values));
     V::from_owned(Value::Map(top))
 }

@@ -157,7 +157,7 @@ impl V {
             ),
             V::Obj(o) => match &**o {
                 Obj::Files(f) => {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     for n in f.names() {
                         m.insert(n.to_owned(), Value::String(f.text(n)));
                     }

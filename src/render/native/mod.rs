@@ -68,7 +68,7 @@ pub fn from_mj(v: &MjValue) -> Value {
                 .unwrap_or_default(),
         ),
         ValueKind::Map => {
-            let mut m = Map::new();
+            let mut m = Map::default();
             if let Ok(keys) = v.try_iter() {
                 for k in keys {
                     let val = v.get_item(&k).unwrap_or_default();
