@@ -57,19 +57,23 @@ pub fn run(args: &ValidateArgs) -> CliResult {
     for p in &args.paths {
         collect(p, &mut sources)?;
     }
-    // CRDs anywhere among the manifests check custom resources everywhere: learnt first.
-    for source in &sources {
-        let text = source.read()?;
-        if text.contains("CustomResourceDefinition") {
-            for input in report::documents(&source.name(), &text) {
-                if let Ok(v) = &input.object
-                    && report::is_crd(v)
-                {
-                    // A broken CRD is reported when its file is checked.
-                    let _ = validator.add_crd(v);
-                }
-            }
+    // CRDs anywhere among the manifests check custom resources everywhere: learnt first
+    // (files searched on two threads).
+    let crds = crate::manifest::map_on_two_cores(&sources, &|source: &Source| {
+        let Ok(text) = source.read() else {
+            return Vec::new();
+        };
+        if !text.contains("CustomResourceDefinition") {
+            return Vec::new();
         }
+        report::documents(&source.name(), &text)
+            .into_iter()
+            .filter_map(|input| input.object.ok().filter(report::is_crd))
+            .collect()
+    });
+    for crd in crds.iter().flatten() {
+        // A broken CRD is reported when its file is checked.
+        let _ = validator.add_crd(crd);
     }
     // Files are shared out between two threads, each reading, parsing and checking one
     // file at a time: memory holds a file's objects per thread, plus the findings.

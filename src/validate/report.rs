@@ -108,7 +108,10 @@ fn documents_with<'a>(files: &[(String, &'a str)], parallel: bool) -> Vec<Input<
                 continue;
             }
             let lead = doc.len() - doc.trim_start().len();
-            line += text[counted..offset + lead].matches('\n').count();
+            line += text.as_bytes()[counted..offset + lead]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
             counted = offset + lead;
             raw.push((file.as_str(), line, &doc[lead..]));
         }
@@ -207,7 +210,7 @@ pub fn check_learned(validator: &Validator, inputs: &[Input<'_>], parallel: bool
         }
     }
     type Key = (String, String, String, String);
-    let mut seen: HashMap<Key, (String, usize)> = HashMap::new();
+    let mut seen: HashMap<Key, (String, usize), foldhash::fast::RandomState> = HashMap::default();
     let rendered = inputs.iter().any(|i| i.template_source.is_some());
     let verdicts: Vec<Option<Verdict>> = {
         let one = |input: &Input<'_>| input.object.as_ref().ok().map(|o| validator.validate(o));
