@@ -1132,4 +1132,16 @@ fn invalid_objects_stop_install_and_upgrade_before_any_change() {
         err.contains("Widget/w: spec.size: expected integer, got string \"big\""),
         "{err}"
     );
+    // pack validate learns the cluster's CRDs when asked.
+    let file = dir.path().join("w.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n",
+    )
+    .expect("cr");
+    let out = ok(pack(&s).arg("validate").arg(&file));
+    assert!(out.contains("skipped"), "{out}");
+    let out = fails(pack(&s).args(["validate", "--cluster-crds"]).arg(&file));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("spec.size: expected integer"), "{text}");
 }

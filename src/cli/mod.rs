@@ -216,7 +216,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Push(args) => package::push(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
-        Command::Validate(args) => validate::run(&args),
+        Command::Validate(args) => validate::run(&args, global),
         Command::Show(args) => show::run(&args),
         Command::Dependency(args) => dependency::run(&args),
     }

@@ -496,7 +496,7 @@ pub enum GetWhat {
 type Boxed = Box<dyn std::error::Error + Send + Sync>;
 
 /// Connects, runs `f` with the cluster and storage, and closes an in-process server.
-fn with_cluster<T>(
+pub(super) fn with_cluster<T>(
     global: &GlobalArgs,
     f: impl AsyncFnOnce(&Cluster, &Storage) -> Result<T, Boxed>,
 ) -> Result<T, Boxed> {

@@ -44,14 +44,41 @@ pub struct ValidateArgs {
     /// With text output, print only problems (not a line per valid or skipped object).
     #[arg(long)]
     pub quiet: bool,
+    /// Also check custom resources against the CRDs of the configured cluster
+    /// (--kubeconfig/--kube-context; without a kubeconfig, pack's embedded one).
+    #[arg(long)]
+    pub cluster_crds: bool,
 }
 
-pub fn run(args: &ValidateArgs) -> CliResult {
+pub fn run(args: &ValidateArgs, global: &super::GlobalArgs) -> CliResult {
     let version = args.kube_version.clone().unwrap_or_default();
     let mut validator = Validator::new(&version, !args.no_strict)?;
     for loc in &args.schema_location {
         let found = crate::validate::crds::from_location(loc, !args.no_strict)?;
         validator.add_schemas(found);
+    }
+    if args.cluster_crds {
+        let crds = super::release::with_cluster(global, async |cluster, _| {
+            Ok(cluster
+                .lookup(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    "",
+                    "",
+                )
+                .await?)
+        })?;
+        for crd in crds
+            .get("items")
+            .and_then(|i| i.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let crd = crate::value::Value::from(crd.clone());
+            validator
+                .add_crd(&crd)
+                .map_err(|e| format!("a CRD of the cluster: {e}"))?;
+        }
     }
     let mut sources = Vec::new();
     for p in &args.paths {
