@@ -5,18 +5,10 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::static_http::StaticServer;
+use common::{copy_dir, pack_in};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn pack_in(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("pack").expect("pack binary");
-    c.env("PACK_CONFIG_HOME", home.join("config"))
-        .env("PACK_CACHE_HOME", home.join("cache"))
-        .env("PACK_DATA_HOME", home.join("data"));
-    c
-}
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
@@ -96,18 +88,6 @@ fn archives(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).expect("read").flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("dir");
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).expect("copy");
-        }
-    }
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::{copy_dir, pack_in};
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
@@ -291,15 +293,6 @@ fn helm_reads_packs_archive_and_indexes_agree() {
     assert_eq!(ours, theirs);
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for f in walk(from) {
-        let rel = f.strip_prefix(from).expect("under");
-        let dest = to.join(rel);
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("dir");
-        std::fs::copy(&f, dest).expect("copy");
-    }
-}
-
 /// The index with its timestamps (`created`, `generated`) removed.
 fn without_times(text: &str) -> String {
     text.lines()
@@ -309,14 +302,6 @@ fn without_times(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn pack_in(home: &Path) -> Command {
-    let mut c = pack();
-    c.env("PACK_CONFIG_HOME", home.join("config"))
-        .env("PACK_CACHE_HOME", home.join("cache"))
-        .env("PACK_DATA_HOME", home.join("data"));
-    c
 }
 
 #[test]

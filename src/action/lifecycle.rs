@@ -733,11 +733,7 @@ async fn check_rendered(
         }
         findings = report::check(&mut validator, &inputs);
     }
-    let problems: Vec<String> = findings
-        .iter()
-        .filter(|f| f.status == report::Status::Invalid)
-        .flat_map(report::problem_lines)
-        .collect();
+    let problems = report::invalid_lines(&findings);
     if problems.is_empty() {
         return Ok(());
     }

@@ -219,11 +219,7 @@ fn validate_documents(
     let mut validator = Validator::new(&version, true)?;
     let inputs = report::rendered(&mut validator, docs, crds, sources);
     let findings = report::check(&mut validator, &inputs);
-    let problems: Vec<String> = findings
-        .iter()
-        .filter(|f| f.status == report::Status::Invalid)
-        .flat_map(report::problem_lines)
-        .collect();
+    let problems = report::invalid_lines(&findings);
     if problems.is_empty() {
         return Ok(());
     }

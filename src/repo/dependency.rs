@@ -6,7 +6,7 @@
 use super::http::{self, RepoError, RepoFile, Repository};
 use super::index::{Index, now_rfc3339_nano};
 use super::package::{archive_bytes, sha256_hex, write_atomic};
-use crate::chart::{self, Dependency, ImportValue};
+use crate::chart::{self, Dependency};
 use crate::settings::Dirs;
 use crate::value::emit::{EmitOptions, emit};
 use crate::value::{Map, Value};
@@ -111,72 +111,57 @@ impl Lock {
 /// each dependency written as Go writes Helm's `Dependency` struct (field order, empty
 /// fields left out, `<`, `>` and `&` escaped).
 pub fn digest(requested: &[Dependency], locked: &[Locked]) -> String {
-    use crate::funcs::serial::{go_json, json_string};
-    let field = |out: &mut String, key: &str, value: &str, first: bool| {
-        if !first {
-            out.push(',');
-        }
-        json_string(out, key, true);
-        out.push(':');
-        json_string(out, value, true);
+    let locked: Vec<Dependency> = locked
+        .iter()
+        .map(|l| Dependency {
+            name: l.name.clone(),
+            version: l.version.clone(),
+            repository: l.repository.clone(),
+            ..Dependency::default()
+        })
+        .collect();
+    let list = |deps: &[Dependency]| {
+        let items: Vec<String> = deps.iter().map(go_dependency_json).collect();
+        format!("[{}]", items.join(","))
     };
-    let mut out = String::from("[[");
-    for (i, d) in requested.iter().enumerate() {
-        if i > 0 {
+    let text = format!("[{},{}]", list(requested), list(&locked));
+    format!("sha256:{}", sha256_hex(text.as_bytes()))
+}
+
+/// One dependency as Go's `encoding/json` writes Helm's `Dependency`: `name`, `version`,
+/// `repository` (always), `condition`, `tags`, `import-values`, `alias`.
+fn go_dependency_json(d: &Dependency) -> String {
+    use crate::funcs::serial::{go_json, json_string};
+    let mut out = String::from("{");
+    let mut field = |key: &str, value: &str, always: bool| {
+        if value.is_empty() && !always {
+            return;
+        }
+        if out.len() > 1 {
             out.push(',');
         }
-        out.push('{');
-        field(&mut out, "name", &d.name, true);
-        if !d.version.is_empty() {
-            field(&mut out, "version", &d.version, false);
+        json_string(&mut out, key, true);
+        out.push(':');
+        json_string(&mut out, value, true);
+    };
+    field("name", &d.name, true);
+    field("version", &d.version, false);
+    field("repository", &d.repository, true);
+    field("condition", &d.condition, false);
+    // Lists are written from the entry as Helm serialises it (the same shapes).
+    let as_value = d.to_value();
+    for key in ["tags", "import-values"] {
+        if let Some(v) = as_value.get(key) {
+            out.push_str(&format!(",\"{key}\":"));
+            out.push_str(&go_json(v, true, None).unwrap_or_default());
         }
-        field(&mut out, "repository", &d.repository, false);
-        if !d.condition.is_empty() {
-            field(&mut out, "condition", &d.condition, false);
-        }
-        if !d.tags.is_empty() {
-            let tags = Value::List(d.tags.iter().map(|t| t.as_str().into()).collect());
-            out.push_str(",\"tags\":");
-            out.push_str(&go_json(&tags, true, None).unwrap_or_default());
-        }
-        if !d.import_values.is_empty() {
-            let list = Value::List(
-                d.import_values
-                    .iter()
-                    .map(|iv| match iv {
-                        ImportValue::Exports(e) => Value::from(e.as_str()),
-                        ImportValue::Map { child, parent } => {
-                            let mut m = Map::default();
-                            m.insert("child".into(), child.as_str().into());
-                            m.insert("parent".into(), parent.as_str().into());
-                            Value::Map(m)
-                        }
-                    })
-                    .collect(),
-            );
-            out.push_str(",\"import-values\":");
-            out.push_str(&go_json(&list, true, None).unwrap_or_default());
-        }
-        if !d.alias.is_empty() {
-            field(&mut out, "alias", &d.alias, false);
-        }
-        out.push('}');
     }
-    out.push_str("],[");
-    for (i, d) in locked.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('{');
-        field(&mut out, "name", &d.name, true);
-        if !d.version.is_empty() {
-            field(&mut out, "version", &d.version, false);
-        }
-        field(&mut out, "repository", &d.repository, false);
-        out.push('}');
+    if !d.alias.is_empty() {
+        out.push_str(",\"alias\":");
+        json_string(&mut out, &d.alias, true);
     }
-    out.push_str("]]");
-    format!("sha256:{}", sha256_hex(out.as_bytes()))
+    out.push('}');
+    out
 }
 
 /// How to run: the user's directories, whether to refetch repository indexes, and where

@@ -512,6 +512,15 @@ pub fn problem_lines(f: &Finding) -> Vec<String> {
         .collect()
 }
 
+/// Every problem of the invalid findings, one line each (`file:line Kind/name: path: message`).
+pub fn invalid_lines(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Invalid)
+        .flat_map(problem_lines)
+        .collect()
+}
+
 /// The findings as text: every problem, and with `verbose` a line per valid or skipped
 /// object too.
 pub fn text(findings: &[Finding], verbose: bool) -> String {

@@ -71,5 +71,29 @@ pub fn helm(path: &Path, home: &Path) -> Command {
         .env_remove("HELM_NAMESPACE");
     cmd
 }
+/// The pack binary with its config, cache and data directories under `home`, so a test's
+/// repositories and caches are its own.
+pub fn pack_in(home: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("pack").expect("pack binary");
+    c.env("PACK_CONFIG_HOME", home.join("config"))
+        .env("PACK_CACHE_HOME", home.join("cache"))
+        .env("PACK_DATA_HOME", home.join("data"));
+    c
+}
+
+/// Copies a directory tree into `to` (created as needed).
+pub fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).expect("read").flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("dir");
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::create_dir_all(to).expect("dir");
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
 pub mod server;
 pub mod static_http;
