@@ -1144,4 +1144,28 @@ fn invalid_objects_stop_install_and_upgrade_before_any_change() {
     let out = fails(pack(&s).args(["validate", "--cluster-crds"]).arg(&file));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("spec.size: expected integer"), "{text}");
+
+    // Values are checked against values.schema.json unless --skip-schema-validation.
+    let schemaed = small_chart(dir.path(), "schemaed", "");
+    std::fs::write(
+        schemaed.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"size": {"type": "integer"}}}"#,
+    )
+    .expect("schema");
+    let out = fails(
+        pack(&s)
+            .args(["install", "sv", "--set", "size=big"])
+            .arg(&schemaed),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("size"), "{err}");
+    ok(pack(&s)
+        .args([
+            "install",
+            "sv",
+            "--set",
+            "size=big",
+            "--skip-schema-validation",
+        ])
+        .arg(&schemaed));
 }

@@ -48,8 +48,14 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Lints the chart at `path` with the given values (and, in addition, each `ci/*.yaml`).
-pub fn lint(path: &Path, values: &ValueOptions, strict: bool) -> Vec<Finding> {
+/// Lints the chart at `path` with the given values (and, in addition, each `ci/*.yaml`);
+/// `skip_schema_validation` leaves values.schema.json unchecked.
+pub fn lint(
+    path: &Path,
+    values: &ValueOptions,
+    strict: bool,
+    skip_schema_validation: bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let add = |findings: &mut Vec<Finding>, severity, location: &str, message: String| {
         findings.push(Finding {
@@ -101,6 +107,7 @@ pub fn lint(path: &Path, values: &ValueOptions, strict: bool) -> Vec<Finding> {
             chart: path.to_owned(),
             values: opts,
             strict,
+            skip_schema_validation,
             ..TemplateRequest::default()
         };
         // The chart is loaded once; each run renders its own copy.

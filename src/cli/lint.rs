@@ -20,6 +20,9 @@ pub struct LintArgs {
     /// Print only warnings and errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not check values against the charts' values.schema.json.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
     #[command(flatten)]
     pub values: ValuesFlags,
 }
@@ -29,7 +32,7 @@ pub fn run(args: &LintArgs) -> CliResult {
     let mut failed = 0;
     for chart in &args.charts {
         let path = super::package::resolve_chart(chart, &args.source)?;
-        let findings = lint(&path, &values, args.strict);
+        let findings = lint(&path, &values, args.strict, args.skip_schema_validation);
         let fails = findings.iter().any(|f| {
             f.severity == Severity::Error || (args.strict && f.severity == Severity::Warning)
         });

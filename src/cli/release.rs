@@ -57,6 +57,9 @@ pub struct ApplyFlags {
     /// Apply rendered objects without checking them against the Kubernetes schemas first.
     #[arg(long)]
     pub disable_openapi_validation: bool,
+    /// Do not check values against the charts' values.schema.json.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
 }
 
 /// `--wait` strategies, with Helm 4's names.
@@ -625,6 +628,7 @@ fn template_request(
     global: &GlobalArgs,
     values: &ValuesFlags,
     source: &super::package::ChartSourceFlags,
+    apply: &ApplyFlags,
 ) -> Result<TemplateRequest, Boxed> {
     // A repository chart (`REPO/CHART`, `--repo URL`, a chart URL) is downloaded first.
     let chart = super::package::resolve_chart(&chart, source)?;
@@ -637,6 +641,7 @@ fn template_request(
             is_upgrade: false,
         },
         values: ValueOptions::from(values),
+        skip_schema_validation: apply.skip_schema_validation,
         ..TemplateRequest::default()
     })
 }
@@ -684,6 +689,7 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs) -> CliResult {
             global,
             &args.values,
             &args.source,
+            &args.apply,
         )?,
         create_namespace: args.create_namespace,
         dry_run: dry_run.is_some(),
@@ -752,6 +758,7 @@ fn upgrade_request(args: &UpgradeArgs, global: &GlobalArgs) -> Result<UpgradeReq
             global,
             &args.values,
             &args.source,
+            &args.apply,
         )?,
         reuse,
         install: args.install,
@@ -822,6 +829,7 @@ pub fn diff(args: &DiffArgs, global: &GlobalArgs) -> CliResult {
                     global,
                     &a.values,
                     &a.source,
+                    &a.apply,
                 )?,
                 apply: ApplyOptions::from(&a.apply),
                 ..InstallRequest::default()
