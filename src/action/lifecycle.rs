@@ -705,13 +705,8 @@ async fn check_rendered(
     let Ok(mut validator) = validator else {
         return Ok(());
     };
-    let docs: Vec<crate::manifest::Manifest> = rendered
-        .manifests
-        .iter()
-        .chain(&rendered.hooks)
-        .cloned()
-        .collect();
-    let inputs = report::rendered(&mut validator, &docs, &rendered.crds, &rendered.sources);
+    let docs = rendered.manifests.iter().chain(&rendered.hooks);
+    let inputs = report::rendered(&mut validator, docs, &rendered.crds, &rendered.sources);
     let mut findings = report::check(&mut validator, &inputs);
     if findings.iter().any(|f| f.status == report::Status::Skipped)
         && let Ok(list) = cluster
@@ -731,7 +726,17 @@ async fn check_rendered(
         {
             let _ = validator.add_crd(&Value::from(crd.clone()));
         }
-        findings = report::check(&mut validator, &inputs);
+        // Only the custom resources that had no schema are checked again.
+        let skipped: Vec<usize> = (0..findings.len())
+            .filter(|&i| findings[i].status == report::Status::Skipped)
+            .collect();
+        let again: Vec<report::Input<'_>> = skipped.iter().map(|&i| inputs[i].clone()).collect();
+        for (i, f) in skipped
+            .into_iter()
+            .zip(report::check_learned(&validator, &again, false))
+        {
+            findings[i] = f;
+        }
     }
     let problems = report::invalid_lines(&findings);
     if problems.is_empty() {

@@ -219,13 +219,8 @@ fn validation(
     findings: &mut Vec<Finding>,
 ) {
     use crate::validate::report;
-    let docs: Vec<Manifest> = result
-        .manifests
-        .iter()
-        .chain(&result.hooks)
-        .cloned()
-        .collect();
-    let inputs = report::rendered(validator, &docs, &result.crds, &result.sources);
+    let docs = result.manifests.iter().chain(&result.hooks);
+    let inputs = report::rendered(validator, docs, &result.crds, &result.sources);
     for f in report::check(validator, &inputs) {
         if f.status != report::Status::Invalid {
             continue;

@@ -448,11 +448,13 @@ pub fn pull(args: &PullArgs) -> CliResult {
         )
     })?;
     let (bytes, name) = (got.bytes, got.file_name);
+    // Nothing is saved or unpacked that the safe archive loader refuses: no path escapes,
+    // links, devices, or expansion past the size limits.
+    let chart = crate::chart::load_archive_bytes(&bytes, &name)
+        .map_err(|e| format!("{}: refusing the downloaded archive: {e}", args.chart))?;
     std::fs::create_dir_all(&args.destination)
         .context(format!("creating {}", args.destination.display()))?;
     if args.untar {
-        let chart =
-            crate::chart::load_archive_bytes(&bytes, &name).context(format!("reading {name}"))?;
         let target = args.destination.join(chart.name());
         if target.exists() {
             return Err(format!(

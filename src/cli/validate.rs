@@ -95,7 +95,8 @@ pub fn run(args: &ValidateArgs, global: &super::GlobalArgs) -> CliResult {
         }
         report::documents(&source.name(), &text)
             .into_iter()
-            .filter_map(|input| input.object.ok().filter(report::is_crd))
+            .filter_map(|input| input.object.ok().filter(|v| report::is_crd(v)))
+            .map(std::borrow::Cow::into_owned)
             .collect()
     });
     for crd in crds.iter().flatten() {

@@ -179,8 +179,8 @@ pub struct Options<'a> {
 enum Source {
     /// Vendored in `charts/` (empty repository): checked, not fetched.
     Vendored,
-    /// A `file://` directory, packaged.
-    Local(PathBuf),
+    /// A `file://` directory, loaded once and packaged.
+    Local(Box<chart::Chart>),
     /// A chart repository (configured or given by URL).
     Remote(Repository),
 }
@@ -224,7 +224,9 @@ fn sources(
         if repo.is_empty() {
             out.push(Source::Vendored);
         } else if repo.starts_with("file://") {
-            out.push(Source::Local(local_path(repo, chart_dir)?));
+            out.push(Source::Local(Box::new(load_dir(&local_path(
+                repo, chart_dir,
+            )?)?)));
         } else if repo.starts_with("oci://") {
             return Err(DependencyError::User(format!(
                 "dependency {}: OCI repositories ({repo}) are not supported yet; vendor the chart in charts/ or use an HTTP repository",
@@ -290,16 +292,7 @@ fn indexes(
             continue;
         }
         let index = if r.name.is_empty() || !opts.skip_refresh {
-            let (index, bytes) = r.fetch_index()?;
-            if !r.name.is_empty() {
-                let cache = opts
-                    .dirs
-                    .repository_cache()
-                    .join(format!("{}-index.yaml", r.name));
-                if std::fs::create_dir_all(opts.dirs.repository_cache()).is_ok() {
-                    let _ = write_atomic(&cache, &bytes);
-                }
-            }
+            let index = http::refresh(opts.dirs, r)?;
             let label = if r.name.is_empty() { &r.url } else { &r.name };
             (opts.progress)(&format!(
                 "...Successfully got an update from the \"{label}\" chart repository"
@@ -345,11 +338,8 @@ fn resolve(
     for (d, s) in deps.iter().zip(sources) {
         let version = match s {
             Source::Vendored => Some(d.version.clone()),
-            Source::Local(path) => {
-                let c = load_dir(path)?;
-                constraint_matches(&d.version, &c.metadata.version)?
-                    .then(|| c.metadata.version.clone())
-            }
+            Source::Local(c) => constraint_matches(&d.version, &c.metadata.version)?
+                .then(|| c.metadata.version.clone()),
             Source::Remote(r) => indexes
                 .get(&r.url)
                 .and_then(|i| i.entries.get(&d.name))
@@ -415,10 +405,9 @@ fn download_all(
     let mut new_files: Vec<(String, Vec<u8>)> = Vec::new();
     for (l, s) in fetched {
         let (file_name, bytes) = match s {
-            Source::Local(path) => {
-                let c = load_dir(path)?;
+            Source::Local(c) => {
                 let bytes =
-                    archive_bytes(&c, 0).map_err(|e| DependencyError::Load(e.to_string()))?;
+                    archive_bytes(c, 0).map_err(|e| DependencyError::Load(e.to_string()))?;
                 (format!("{}-{}.tgz", c.name(), c.metadata.version), bytes)
             }
             Source::Remote(r) => {

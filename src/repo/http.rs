@@ -277,14 +277,19 @@ pub fn update(dirs: &Dirs, names: &[String]) -> Result<Vec<Updated>, RepoError> 
         .repositories
         .iter()
         .filter(|r| names.is_empty() || names.contains(&r.name))
-        .map(|r| {
-            let result = r.fetch_index().and_then(|(_, bytes)| {
-                super::package::write_atomic(&cache_file(dirs, &r.name), &bytes)
-                    .map_err(|e| RepoError::User(e.to_string()))
-            });
-            (r.name.clone(), result)
-        })
+        .map(|r| (r.name.clone(), refresh(dirs, r).map(|_| ())))
         .collect())
+}
+
+/// Fetches a repository's index; a configured (named) repository's is also cached.
+pub fn refresh(dirs: &Dirs, repo: &Repository) -> Result<Index, RepoError> {
+    let (index, bytes) = repo.fetch_index()?;
+    if !repo.name.is_empty() {
+        std::fs::create_dir_all(dirs.repository_cache()).map_err(io(&dirs.repository_cache()))?;
+        super::package::write_atomic(&cache_file(dirs, &repo.name), &bytes)
+            .map_err(|e| RepoError::User(e.to_string()))?;
+    }
+    Ok(index)
 }
 
 /// A cached index.
@@ -418,8 +423,6 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
     /// Its file name (`<chart>-<version>.tgz` as the URL names it).
     pub file_name: String,
-    /// The version the index chose.
-    pub version: String,
 }
 
 /// Fetches the version of `chart` that `index` (of `repo`) offers for `constraint`,
@@ -466,15 +469,10 @@ pub fn fetch_chart(
     };
     let same_host = host(&absolute) == host(&repo.url);
     let bytes = repo.get(&absolute, same_host || repo.pass_credentials_all)?;
-    let file_name = absolute
-        .split(['?', '#'])
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .filter(|n| safe_archive_name(n))
-        .map_or_else(
-            || format!("{chart}-{}.tgz", version_of(entry)),
-            str::to_owned,
-        );
+    let file_name = archive_name_of(&absolute).map_or_else(
+        || format!("{chart}-{}.tgz", version_of(entry)),
+        str::to_owned,
+    );
     if let Some(digest) = entry.get("digest").and_then(Value::as_str)
         && !digest.is_empty()
         && super::package::sha256_hex(&bytes) != digest
@@ -483,11 +481,16 @@ pub fn fetch_chart(
             "{absolute}: the archive's digest does not match the index ({digest}): refusing it"
         )));
     }
-    Ok(Fetched {
-        bytes,
-        file_name,
-        version: version_of(entry).to_owned(),
-    })
+    Ok(Fetched { bytes, file_name })
+}
+
+/// The archive file name at the end of a URL (query and fragment left out), when it is
+/// one an archive may be saved under.
+fn archive_name_of(url: &str) -> Option<&str> {
+    url.split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| safe_archive_name(n))
 }
 
 /// The host (and port) of a URL.
@@ -514,14 +517,10 @@ pub fn fetch_url(url: &str) -> Result<(Vec<u8>, String), RepoError> {
         ..Repository::default()
     };
     let bytes = repo.get(url, false)?;
-    let name = url
-        .split(['?', '#'])
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .filter(|n| safe_archive_name(n))
-        .unwrap_or("chart.tgz")
-        .to_owned();
-    Ok((bytes, name))
+    Ok((
+        bytes,
+        archive_name_of(url).unwrap_or("chart.tgz").to_owned(),
+    ))
 }
 
 /// How a chart reference is looked up: `--version`, `--devel`, `--repo URL` and its
@@ -559,23 +558,9 @@ impl Lookup {
 /// Fetches the archive a chart argument names, when it names a remote one: a chart in
 /// `lookup.repo_url`, a chart URL (`https://…/chart-1.0.0.tgz`), or `REPO/CHART` of an
 /// added repository. `None` when it is a local path (existing, or not remote-looking).
+/// The bytes are not yet checked: load them with the safe archive loader (as rendering
+/// does) before saving or unpacking them.
 pub fn fetch_reference(
-    dirs: &Dirs,
-    reference: &str,
-    lookup: &Lookup,
-) -> Result<Option<Fetched>, RepoError> {
-    let got = fetch_reference_unchecked(dirs, reference, lookup)?;
-    if let Some(f) = &got {
-        // Whatever is saved or rendered must pass the safe archive loader first: no path
-        // escapes, links, devices, or expansion past the size limits.
-        crate::chart::load_archive_bytes(&f.bytes, &f.file_name).map_err(|e| {
-            RepoError::User(format!("{reference}: refusing the downloaded archive: {e}"))
-        })?;
-    }
-    Ok(got)
-}
-
-fn fetch_reference_unchecked(
     dirs: &Dirs,
     reference: &str,
     lookup: &Lookup,
@@ -603,11 +588,7 @@ fn fetch_reference_unchecked(
     }
     if reference.starts_with("https://") || reference.starts_with("http://") {
         let (bytes, file_name) = fetch_url(reference)?;
-        return Ok(Some(Fetched {
-            bytes,
-            file_name,
-            version: String::new(),
-        }));
+        return Ok(Some(Fetched { bytes, file_name }));
     }
     if reference.starts_with("oci://") {
         return Err(RepoError::User(format!(

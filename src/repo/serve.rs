@@ -336,10 +336,8 @@ async fn read_body(req: Request<Incoming>) -> Result<Vec<u8>, Reply> {
 
 /// A plain archive (or provenance) file name: no directories, no dot files, no traversal.
 fn safe_file_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
-        && (name.ends_with(".tgz") || name.ends_with(".tgz.prov"))
+    let archive = name.strip_suffix(".prov").unwrap_or(name);
+    super::http::safe_archive_name(archive)
 }
 
 /// The `chart` (and `prov`) parts of a multipart form.

@@ -24,14 +24,7 @@ pub struct CrdSchema {
 /// A CRD without a schema for a version accepts anything in it.
 pub fn from_crd(crd: &Value, strict: bool) -> Result<Vec<CrdSchema>, String> {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-    let name = s(crd.get_path(["metadata", "name"]));
-    let group = s(crd.get_path(["spec", "group"]));
-    let kind = s(crd.get_path(["spec", "names", "kind"]));
-    if group.is_empty() || kind.is_empty() {
-        return Err(format!(
-            "CustomResourceDefinition {name:?} has no spec.group or spec.names.kind"
-        ));
-    }
+    let (group, kind) = check(crd)?;
     let versions = crd
         .get_path(["spec", "versions"])
         .and_then(Value::as_list)
@@ -55,6 +48,21 @@ pub fn from_crd(crd: &Value, strict: bool) -> Result<Vec<CrdSchema>, String> {
         });
     }
     Ok(out)
+}
+
+/// What makes a CRD object usable (its group and kind), without converting its schemas;
+/// the reason when they are missing.
+pub fn check(crd: &Value) -> Result<(String, String), String> {
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let group = s(crd.get_path(["spec", "group"]));
+    let kind = s(crd.get_path(["spec", "names", "kind"]));
+    if group.is_empty() || kind.is_empty() {
+        let name = s(crd.get_path(["metadata", "name"]));
+        return Err(format!(
+            "CustomResourceDefinition {name:?} has no spec.group or spec.names.kind"
+        ));
+    }
+    Ok((group, kind))
 }
 
 /// A CRD version's `openAPIV3Schema` as a JSON Schema; with `strict`, objects that list

@@ -56,11 +56,6 @@ impl Validator {
         })
     }
 
-    /// Whether unknown fields are refused.
-    pub fn strict(&self) -> bool {
-        self.strict
-    }
-
     /// The Kubernetes release whose schemas apply (`1.35`).
     pub fn release(&self) -> &str {
         self.schemas.release()
@@ -87,20 +82,9 @@ impl Validator {
         }
     }
 
-    /// Whether a schema is known for this custom resource kind.
-    pub fn knows_custom(&self, api_version: &str, kind: &str) -> bool {
-        self.custom
-            .contains_key(&(api_version.to_owned(), kind.to_ascii_lowercase()))
-    }
-
     /// Validates one object.
     pub fn validate(&self, obj: &Value) -> Verdict {
-        let text = |k: &str| {
-            obj.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default();
         let (api_version, kind) = (text("apiVersion"), text("kind"));
         let mut problems = Vec::new();
         if api_version.is_empty() {
@@ -112,18 +96,16 @@ impl Validator {
         if !problems.is_empty() {
             return Verdict::Invalid(problems);
         }
-        let custom_key = (api_version.clone(), kind.to_ascii_lowercase());
-        let custom = if self.custom.is_empty() {
-            None
-        } else {
-            self.custom.get(&custom_key).cloned()
-        };
-        if custom.is_none() && !self.schemas.has_kind(&api_version, &kind) {
-            return self.unknown_kind(&api_version, &kind);
+        // Custom schemas are looked up only when some are known (the key allocates).
+        let custom = (!self.custom.is_empty())
+            .then(|| (api_version.to_owned(), kind.to_ascii_lowercase()))
+            .and_then(|key| Some((self.custom.get(&key)?.clone(), key)));
+        if custom.is_none() && !self.schemas.has_kind(api_version, kind) {
+            return self.unknown_kind(api_version, kind);
         }
         let compiled = match &custom {
-            Some(schema) => self.compiled_custom(custom_key, schema),
-            None => self.compiled(&api_version, &kind),
+            Some((schema, key)) => self.compiled_custom(key, schema),
+            None => self.compiled(api_version, kind),
         };
         let validator = match compiled {
             Ok(v) => v,
@@ -153,7 +135,7 @@ impl Validator {
                 jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
                     if custom.is_none() =>
                 {
-                    self.unknown_fields(&api_version, &kind, &pointer, unexpected)
+                    self.unknown_fields(api_version, kind, &pointer, unexpected)
                 }
                 jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                     unexpected
@@ -166,7 +148,7 @@ impl Validator {
             };
             problems.push(Problem { path, message });
         }
-        problems.extend(self.name_problems(obj, &api_version, &kind));
+        problems.extend(self.name_problems(obj, api_version, kind));
         if problems.is_empty() {
             Verdict::Valid
         } else {
@@ -201,7 +183,7 @@ impl Validator {
 
     fn compiled_custom(
         &self,
-        key: (String, String),
+        key: &(String, String),
         schema: &Json,
     ) -> Result<Arc<jsonschema::Validator>, String> {
         let kind = format!("~{}", key.1);

@@ -5,6 +5,7 @@
 use super::{Validator, Verdict};
 use crate::value::Value;
 use crate::value::yaml::{self, Flavor};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One document to check.
@@ -16,8 +17,8 @@ pub struct Input<'a> {
     pub line: usize,
     /// The document's text, to find the line of a field.
     pub text: &'a str,
-    /// The parsed document, or why it does not parse.
-    pub object: Result<Value, String>,
+    /// The parsed document (borrowed from a rendered manifest), or why it does not parse.
+    pub object: Result<Cow<'a, Value>, String>,
     /// For a rendered document, its template's source, to point at the template line.
     pub template_source: Option<&'a str>,
 }
@@ -131,7 +132,7 @@ fn documents_with<'a>(files: &[(String, &'a str)], parallel: bool) -> Vec<Input<
             file: file.to_owned(),
             line,
             text,
-            object,
+            object: object.map(Cow::Owned),
             template_source: None,
         })
         .collect()
@@ -147,7 +148,7 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> &'v str {
 /// `crds/` files are learnt by the validator first (rendered CRDs are learnt by [`check`]).
 pub fn rendered<'a>(
     validator: &mut Validator,
-    docs: &'a [crate::manifest::Manifest],
+    docs: impl IntoIterator<Item = &'a crate::manifest::Manifest>,
     crd_files: &[(String, String)],
     sources: &'a HashMap<String, String>,
 ) -> Vec<Input<'a>> {
@@ -159,13 +160,13 @@ pub fn rendered<'a>(
             }
         }
     }
-    docs.iter()
+    docs.into_iter()
         .filter(|d| !d.object.is_null())
         .map(|d| Input {
             file: d.source.clone(),
             line: 0,
             text: &d.content,
-            object: Ok(d.object.clone()),
+            object: Ok(Cow::Borrowed(&d.object)),
             template_source: sources.get(&d.source).map(String::as_str),
         })
         .collect()
@@ -204,7 +205,7 @@ pub fn check_learned(validator: &Validator, inputs: &[Input<'_>], parallel: bool
     for (i, input) in inputs.iter().enumerate() {
         if let Ok(v) = &input.object
             && is_crd(v)
-            && let Err(e) = super::crds::from_crd(v, validator.strict())
+            && let Err(e) = super::crds::check(v)
         {
             crd_errors.insert(i, e);
         }
