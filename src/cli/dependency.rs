@@ -34,6 +34,9 @@ pub struct FetchArgs {
     /// Use the cached repository indexes instead of fetching them first.
     #[arg(long)]
     pub skip_refresh: bool,
+    /// Speak HTTP (not HTTPS) to oci:// registries.
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +67,10 @@ fn fetch(args: &FetchArgs, build: bool) -> CliResult {
         dirs: &dirs,
         skip_refresh: args.skip_refresh,
         progress: &mut progress,
+        oci: crate::repo::oci::Options {
+            plain_http: args.plain_http,
+            ..Default::default()
+        },
     };
     let what = if build { "building" } else { "updating" };
     let run = if build {

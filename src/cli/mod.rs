@@ -8,6 +8,7 @@ mod dependency;
 mod env;
 mod lint;
 mod package;
+mod registry;
 mod release;
 mod report;
 mod show;
@@ -134,10 +135,17 @@ pub enum Command {
     Repo(package::RepoArgs),
     /// Search the added chart repositories.
     Search(package::SearchArgs),
-    /// Download a chart from an added repository (REPO/CHART).
+    /// Download a chart: REPO/CHART, a name with --repo, a chart URL, or oci://….
+    #[command(visible_alias = "fetch")]
     Pull(package::PullArgs),
-    /// Upload a chart archive to a repository (ChartMuseum API, e.g. `pack repo serve`).
+    /// Upload a chart archive to an OCI registry (oci://…) or an HTTP repository
+    /// (ChartMuseum API, e.g. `pack repo serve`).
     Push(package::PushArgs),
+    /// Log in to or out of OCI registries.
+    Registry(registry::RegistryArgs),
+    /// Check a chart archive's provenance file (.prov): its signature and the archive's
+    /// digest.
+    Verify(registry::VerifyArgs),
     /// Install a chart as a release.
     Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.
@@ -214,6 +222,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Search(args) => package::search(&args),
         Command::Pull(args) => package::pull(&args),
         Command::Push(args) => package::push(&args),
+        Command::Registry(args) => registry::run(&args),
+        Command::Verify(args) => registry::verify(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Template(args) => template::run(&args, global),
         Command::Validate(args) => validate::run(&args, global),

@@ -26,6 +26,49 @@ pub struct PackageArgs {
     /// Run `dependency update` on each chart first.
     #[arg(short = 'u', long)]
     pub dependency_update: bool,
+    /// Sign the archive: write `<archive>.prov` (Helm's provenance file) beside it.
+    #[arg(long, requires = "key")]
+    pub sign: bool,
+    /// With --sign: the signing key, by a part of its user id (name or email).
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<String>,
+    /// With --sign: the secret keyring (`gpg --export-secret-keys > secring.gpg`, binary or
+    /// armored).
+    #[arg(long, value_name = "FILE", default_value_os_t = default_keyring("secring.gpg"))]
+    pub keyring: PathBuf,
+    /// With --sign: a file holding the key's passphrase (`-` reads stdin). The
+    /// PACK_KEY_PASSPHRASE environment variable works too.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// `~/.gnupg/<file>`, where Helm looks for keyrings by default.
+pub fn default_keyring(file: &str) -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".gnupg")
+        .join(file)
+}
+
+/// The signing key's passphrase: from --passphrase-file (`-`: stdin), else
+/// PACK_KEY_PASSPHRASE, else none.
+fn passphrase(
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, Box<dyn std::error::Error + Send + Sync>> {
+    let text = match file {
+        Some(p) if p.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            s
+        }
+        Some(p) => std::fs::read_to_string(p).context(format!("reading {}", p.display()))?,
+        None => match std::env::var("PACK_KEY_PASSPHRASE") {
+            Ok(s) => s,
+            Err(_) => return Ok(None),
+        },
+    };
+    Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
 }
 
 pub fn package(args: &PackageArgs) -> CliResult {
@@ -43,11 +86,31 @@ pub fn package(args: &PackageArgs) -> CliResult {
                 dirs: &dirs,
                 skip_refresh: false,
                 progress: &mut progress,
+                oci: Default::default(),
             };
             repo::dependency::update(chart, &mut o)
                 .context(format!("updating the dependencies of {}", chart.display()))?;
         }
         let p = repo::package(chart, &opts).context(format!("packaging {}", chart.display()))?;
+        if args.sign {
+            let key = args.key.as_deref().unwrap_or_default();
+            let bytes = std::fs::read(&p.path).context(format!("reading {}", p.path.display()))?;
+            let name = p
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let prov = repo::provenance::sign(
+                &bytes,
+                &name,
+                key,
+                &args.keyring,
+                passphrase(args.passphrase_file.as_deref())?.as_deref(),
+            )
+            .context(format!("signing {}", p.path.display()))?;
+            let prov_path = PathBuf::from(format!("{}.prov", p.path.display()));
+            repo::package::write_atomic(&prov_path, prov.as_bytes())?;
+        }
         println!(
             "Successfully packaged chart and saved it to: {}",
             p.path.display()
@@ -107,9 +170,10 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// The chart archive to upload.
+    /// The chart archive to upload (its .prov beside it goes too).
     pub archive: PathBuf,
-    /// The repository's URL (ChartMuseum API).
+    /// Where to: `oci://HOST/PATH` (the chart lands at PATH/NAME:VERSION), or an HTTP
+    /// repository's URL (ChartMuseum API, as `pack repo serve` speaks).
     pub url: String,
     /// Basic-auth user name.
     #[arg(long)]
@@ -117,15 +181,37 @@ pub struct PushArgs {
     /// Basic-auth password.
     #[arg(long)]
     pub password: Option<String>,
-    /// Replace the version if the repository has it.
+    /// Replace the version if the repository has it (HTTP repositories).
     #[arg(long)]
     pub force: bool,
     /// Skip TLS certificate checks.
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+    /// Speak HTTP (not HTTPS) to an oci:// registry.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Trust the CAs in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 pub fn push(args: &PushArgs) -> CliResult {
+    if args.url.starts_with("oci://") {
+        let opts = repo::oci::Options {
+            plain_http: args.plain_http,
+            insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+            ca_file: path_string(args.ca_file.as_ref()),
+            username: args.username.clone().unwrap_or_default(),
+            password: args.password.clone().unwrap_or_default(),
+        };
+        let pushed = repo::oci::push(&Dirs::from_env(), &args.archive, &args.url, &opts)?;
+        // Helm writes these to stderr, leaving stdout empty.
+        anstream::eprintln!("Pushed: {}\nDigest: {}", pushed.reference, pushed.digest);
+        if pushed.plus_replaced {
+            plus_notice(&pushed.reference);
+        }
+        return Ok(());
+    }
     let digest = http::push(
         &args.archive,
         &args.url,
@@ -269,7 +355,8 @@ pub struct SearchRepoArgs {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// REPO/CHART of an added repository, a chart name with --repo, or a chart URL.
+    /// REPO/CHART of an added repository, a chart name with --repo, a chart URL, or an
+    /// oci://HOST/PATH/CHART reference.
     pub chart: String,
     #[command(flatten)]
     pub source: ChartSourceFlags,
@@ -279,6 +366,9 @@ pub struct PullArgs {
     /// Unpack the chart into the destination.
     #[arg(long)]
     pub untar: bool,
+    /// Download the provenance file (.prov) too, without verifying it.
+    #[arg(long)]
+    pub prov: bool,
 }
 
 #[derive(Debug, Args)]
@@ -441,12 +531,18 @@ pub fn search(args: &SearchArgs) -> CliResult {
 
 pub fn pull(args: &PullArgs) -> CliResult {
     let dirs = Dirs::from_env();
-    let got = http::fetch_reference(&dirs, &args.chart, &args.source.lookup())?.ok_or_else(|| {
+    let mut lookup = args.source.lookup();
+    lookup.provenance |= args.prov;
+    let got = http::fetch_reference(&dirs, &args.chart, &lookup)?.ok_or_else(|| {
         format!(
             "{:?} is not a chart of an added repository (REPO/CHART), a chart URL, or a name with --repo URL",
             args.chart
         )
     })?;
+    if let Some((reference, digest)) = &got.pulled_from {
+        print_pulled(reference, digest);
+    }
+    let verified = args.source.verify_fetched(&got)?;
     let (bytes, name) = (got.bytes, got.file_name);
     // Nothing is saved or unpacked that the safe archive loader refuses: no path escapes,
     // links, devices, or expansion past the size limits.
@@ -476,36 +572,91 @@ pub fn pull(args: &PullArgs) -> CliResult {
         let path = args.destination.join(&name);
         std::fs::write(&path, &bytes).context(format!("writing {}", path.display()))?;
     }
+    // Helm keeps the provenance file beside the archive when it verified or was asked to.
+    if let Some(prov) = got
+        .provenance
+        .as_ref()
+        .filter(|_| args.prov || args.source.verify)
+    {
+        let path = args.destination.join(format!("{name}.prov"));
+        std::fs::write(&path, prov).context(format!("writing {}", path.display()))?;
+    }
+    if let Some(v) = verified {
+        print_verified(&v);
+    }
     Ok(())
+}
+
+/// Helm's notice when a chart version's `+` is stored as `_` in a registry tag.
+fn plus_notice(reference: &str) {
+    anstream::eprintln!(
+        "{reference} contains an underscore.\n\nOCI artifact references (e.g. tags) do not support the plus sign (+). To support\nstoring semantic versions, Helm adopts the convention of changing plus (+) to\nan underscore (_) in chart version tags when pushing to a registry and back to\na plus (+) when pulling from a registry."
+    );
+}
+
+/// What Helm prints (to stderr) after pulling a chart from a registry.
+fn print_pulled(reference: &str, digest: &str) {
+    anstream::eprintln!("Pulled: {reference}\nDigest: {digest}");
+    if reference
+        .rsplit(':')
+        .next()
+        .is_some_and(|tag| tag.contains('_'))
+    {
+        plus_notice(reference);
+    }
+}
+
+/// Helm's report of a good signature.
+pub fn print_verified(v: &repo::provenance::Verified) {
+    for who in &v.signed_by {
+        println!("Signed by: {who}");
+    }
+    println!("Using Key With Fingerprint: {}", v.fingerprint);
+    println!("Chart Hash Verified: {}", v.file_hash);
+}
+
+fn path_string(p: Option<&PathBuf>) -> String {
+    p.map(|p| p.display().to_string()).unwrap_or_default()
 }
 
 /// Where a chart argument may come from besides a local path (Helm's flags).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ChartSourceFlags {
-    /// Version constraint for a chart from a repository (default: the latest stable).
+    /// Version constraint for a chart from a repository or registry (default: the latest
+    /// stable).
     #[arg(long = "version", value_name = "CONSTRAINT")]
     pub chart_version: Option<String>,
     /// Find the chart in the repository at this URL (no `repo add` needed).
     #[arg(long, value_name = "URL")]
     pub repo: Option<String>,
-    /// With --repo: basic-auth user name.
-    #[arg(long, requires = "repo")]
+    /// For --repo or an oci:// chart: user name (an oci:// registry otherwise uses the
+    /// credentials of `pack registry login`).
+    #[arg(long)]
     pub username: Option<String>,
-    /// With --repo: basic-auth password.
-    #[arg(long, requires = "repo")]
+    /// For --repo or an oci:// chart: password.
+    #[arg(long)]
     pub password: Option<String>,
     /// Consider pre-release versions when no --version is given.
     #[arg(long)]
     pub devel: bool,
-    /// With --repo: a CA bundle to trust for the repository's TLS certificate.
-    #[arg(long, requires = "repo", value_name = "FILE")]
+    /// For --repo or an oci:// chart: a CA bundle to trust for its TLS certificate.
+    #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// With --repo: skip TLS certificate checks.
-    #[arg(long, requires = "repo")]
+    /// For --repo or an oci:// chart: skip TLS certificate checks.
+    #[arg(long)]
     pub insecure_skip_tls_verify: bool,
     /// With --repo: send the credentials to chart URLs on other hosts too.
     #[arg(long, requires = "repo")]
     pub pass_credentials: bool,
+    /// Speak HTTP (not HTTPS) to an oci:// registry.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Check the chart's provenance file (.prov) against --keyring before using it.
+    #[arg(long)]
+    pub verify: bool,
+    /// The public keyring for --verify (`gpg --export > pubring.gpg`, binary or armored).
+    #[arg(long, value_name = "FILE", default_value_os_t = default_keyring("pubring.gpg"))]
+    pub keyring: PathBuf,
 }
 
 impl ChartSourceFlags {
@@ -516,19 +667,37 @@ impl ChartSourceFlags {
             repo_url: self.repo.clone().unwrap_or_default(),
             username: self.username.clone().unwrap_or_default(),
             password: self.password.clone().unwrap_or_default(),
-            ca_file: self
-                .ca_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            ca_file: path_string(self.ca_file.as_ref()),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
             pass_credentials: self.pass_credentials,
+            plain_http: self.plain_http,
+            provenance: self.verify,
         }
+    }
+
+    /// With --verify: the fetched chart's provenance, checked against the keyring.
+    fn verify_fetched(
+        &self,
+        got: &http::Fetched,
+    ) -> Result<Option<repo::provenance::Verified>, Box<dyn std::error::Error + Send + Sync>> {
+        if !self.verify {
+            return Ok(None);
+        }
+        let prov = got.provenance.as_deref().ok_or_else(|| {
+            format!(
+                "{}: the source offers no provenance file, so --verify cannot check it",
+                got.file_name
+            )
+        })?;
+        let v = repo::provenance::verify(&got.bytes, &got.file_name, prov, &self.keyring)?;
+        Ok(Some(v))
     }
 }
 
 /// A chart argument as a path: itself when it is local, else the archive it names
-/// (`REPO/CHART`, `--repo URL` + name, or a chart URL) downloaded into the cache.
+/// (`REPO/CHART`, `--repo URL` + name, a chart URL, or `oci://…`) downloaded into the
+/// cache. With --verify the archive's provenance is checked first (a local archive's
+/// `.prov` beside it).
 pub fn resolve_chart(
     chart: &std::path::Path,
     source: &ChartSourceFlags,
@@ -536,8 +705,23 @@ pub fn resolve_chart(
     let dirs = Dirs::from_env();
     let Some(got) = http::fetch_reference(&dirs, &chart.to_string_lossy(), &source.lookup())?
     else {
+        if source.verify {
+            if chart.is_dir() {
+                return Err(format!(
+                    "{}: --verify checks a packaged chart's provenance; a directory has none",
+                    chart.display()
+                )
+                .into());
+            }
+            let prov = PathBuf::from(format!("{}.prov", chart.display()));
+            repo::provenance::verify_files(chart, &prov, &source.keyring)?;
+        }
         return Ok(chart.to_path_buf());
     };
+    if let Some((reference, digest)) = &got.pulled_from {
+        print_pulled(reference, digest);
+    }
+    source.verify_fetched(&got)?;
     let dir = dirs.repository_cache().join("charts");
     std::fs::create_dir_all(&dir).context(format!("creating {}", dir.display()))?;
     let path = dir.join(&got.file_name);

@@ -400,8 +400,8 @@ pub struct ListArgs {
     /// Only uninstalled releases (with --keep-history).
     #[arg(long)]
     pub uninstalled: bool,
-    /// Print names only.
-    #[arg(short, long)]
+    /// Print names only (Helm's -q; -s works too).
+    #[arg(short = 'q', long, short_alias = 's')]
     pub short: bool,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]

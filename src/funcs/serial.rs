@@ -70,7 +70,16 @@ fn str_arg<'a>(name: &str, args: &'a [Value]) -> Result<&'a str, FuncError> {
 /// with an empty prefix). `escape_html` is `encoding/json`'s default.
 pub fn go_json(v: &Value, escape_html: bool, indent: Option<&str>) -> Result<String, String> {
     let mut out = String::new();
-    write_json(&mut out, v, escape_html, indent, 0)?;
+    write_json(&mut out, v, escape_html, indent, 0, true)?;
+    Ok(out)
+}
+
+/// Go's compact JSON for a value standing for a Go struct: maps keep their insertion order
+/// (the struct's field order) instead of being sorted as Go sorts map keys. Maps that
+/// stand for Go maps must be sorted by the caller.
+pub fn go_struct_json(v: &Value, escape_html: bool) -> Result<String, String> {
+    let mut out = String::new();
+    write_json(&mut out, v, escape_html, None, 0, false)?;
     Ok(out)
 }
 
@@ -89,6 +98,7 @@ fn write_json(
     html: bool,
     indent: Option<&str>,
     depth: usize,
+    sorted: bool,
 ) -> Result<(), String> {
     match v {
         Value::Null => out.push_str("null"),
@@ -115,7 +125,7 @@ fn write_json(
                     out.push(',');
                 }
                 newline_indent(out, indent, depth + 1);
-                write_json(out, item, html, indent, depth + 1)?;
+                write_json(out, item, html, indent, depth + 1, sorted)?;
             }
             newline_indent(out, indent, depth);
             out.push(']');
@@ -126,7 +136,9 @@ fn write_json(
                 return Ok(());
             }
             let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
+            if sorted {
+                keys.sort();
+            }
             out.push('{');
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
@@ -138,7 +150,7 @@ fn write_json(
                 if indent.is_some() {
                     out.push(' ');
                 }
-                write_json(out, &m[k], html, indent, depth + 1)?;
+                write_json(out, &m[k], html, indent, depth + 1, sorted)?;
             }
             newline_indent(out, indent, depth);
             out.push('}');

@@ -173,6 +173,9 @@ pub struct Options<'a> {
     pub skip_refresh: bool,
     /// Receives progress lines (`Saving 2 charts`, `Downloading …`).
     pub progress: &'a mut dyn FnMut(&str),
+    /// How to reach `oci://` repositories (`--plain-http`, TLS; credentials are those of
+    /// `registry login`).
+    pub oci: super::oci::Options,
 }
 
 /// Where one dependency's archive comes from.
@@ -183,6 +186,8 @@ enum Source {
     Local(Box<chart::Chart>),
     /// A chart repository (configured or given by URL).
     Remote(Repository),
+    /// An OCI registry path (`oci://host/path`; the chart is `<path>/<name>`).
+    Oci(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DependencyError + '_ {
@@ -228,10 +233,10 @@ fn sources(
                 repo, chart_dir,
             )?)?)));
         } else if repo.starts_with("oci://") {
-            return Err(DependencyError::User(format!(
-                "dependency {}: OCI repositories ({repo}) are not supported yet; vendor the chart in charts/ or use an HTTP repository",
-                d.name
-            )));
+            let url = repo.trim_end_matches('/').to_owned();
+            // Checked now, so a typo fails before anything is fetched.
+            super::oci::Reference::parse(&format!("{url}/{}", d.name))?;
+            out.push(Source::Oci(url));
         } else if let Some(name) = repo
             .strip_prefix('@')
             .or_else(|| repo.strip_prefix("alias:"))
@@ -265,6 +270,33 @@ fn sources(
         )));
     }
     Ok(out)
+}
+
+/// A registry has no index: the tags of each `oci://` dependency's chart stand in for its
+/// entries, added to `out` under the registry path.
+fn oci_tags(
+    deps: &[Dependency],
+    sources: &[Source],
+    opts: &Options<'_>,
+    out: &mut BTreeMap<String, Index>,
+) -> Result<(), DependencyError> {
+    for (d, s) in deps.iter().zip(sources) {
+        if let Source::Oci(url) = s {
+            let versions =
+                super::oci::versions(opts.dirs, &format!("{url}/{}", d.name), &opts.oci)?;
+            let entries = versions
+                .into_iter()
+                .map(|v| {
+                    let mut m = Map::default();
+                    m.insert("version".into(), Value::from(v));
+                    m
+                })
+                .collect();
+            let index: &mut Index = out.entry(url.clone()).or_default();
+            index.entries.insert(d.name.clone(), entries);
+        }
+    }
+    Ok(())
 }
 
 /// The indexes the remote sources need: configured repositories from the cache (refetched
@@ -340,8 +372,8 @@ fn resolve(
             Source::Vendored => Some(d.version.clone()),
             Source::Local(c) => constraint_matches(&d.version, &c.metadata.version)?
                 .then(|| c.metadata.version.clone()),
-            Source::Remote(r) => indexes
-                .get(&r.url)
+            Source::Remote(Repository { url, .. }) | Source::Oci(url) => indexes
+                .get(url)
                 .and_then(|i| i.entries.get(&d.name))
                 .and_then(|versions| http::select(versions, &d.version))
                 .and_then(|e| e.get("version").and_then(Value::as_str))
@@ -377,8 +409,9 @@ fn download_all(
     locked: &[Locked],
     sources: &[Source],
     indexes: &BTreeMap<String, Index>,
-    progress: &mut dyn FnMut(&str),
+    opts: &mut Options<'_>,
 ) -> Result<(), DependencyError> {
+    let progress = &mut *opts.progress;
     let charts = chart_dir.join("charts");
     let fetched: Vec<(&Locked, &Source)> = locked
         .iter()
@@ -418,26 +451,27 @@ fn download_all(
                 let index = indexes.get(&r.url).ok_or_else(|| {
                     DependencyError::User(format!("no index for repository {}", r.url))
                 })?;
-                let got = http::fetch_chart(r, index, &l.name, &l.version)?;
-                // The archive must be the chart asked for: loadable by the safe loader,
-                // with the name and version the lock names.
-                let c = chart::load_archive_bytes(&got.bytes, &got.file_name).map_err(|e| {
-                    DependencyError::User(format!(
-                        "{} from {}: not a usable chart archive: {e}",
-                        l.name, r.url
-                    ))
-                })?;
-                if c.name() != l.name || c.metadata.version != l.version {
-                    return Err(DependencyError::User(format!(
-                        "{} served {} {} for {} {}: refusing it",
-                        r.url,
-                        c.name(),
-                        c.metadata.version,
-                        l.name,
-                        l.version
-                    )));
-                }
-                (format!("{}-{}.tgz", l.name, l.version), got.bytes)
+                let got = http::fetch_chart(r, index, &l.name, &l.version, false)?;
+                (
+                    format!("{}-{}.tgz", l.name, l.version),
+                    checked(l, &r.url, got.bytes)?,
+                )
+            }
+            Source::Oci(url) => {
+                progress(&format!(
+                    "Downloading {} from repo {}",
+                    l.name, l.repository
+                ));
+                let reference = format!("{url}/{}", l.name);
+                let got = super::oci::pull(opts.dirs, &reference, &l.version, false, &opts.oci)?;
+                progress(&format!(
+                    "Pulled: {}\nDigest: {}",
+                    got.reference, got.digest
+                ));
+                (
+                    format!("{}-{}.tgz", l.name, l.version),
+                    checked(l, url, got.archive)?,
+                )
             }
             Source::Vendored => continue,
         };
@@ -485,6 +519,29 @@ fn download_all(
     Ok(())
 }
 
+/// A downloaded dependency archive, checked to be the chart asked for: loadable by the
+/// safe loader, with the name and version the lock names.
+fn checked(l: &Locked, from: &str, bytes: Vec<u8>) -> Result<Vec<u8>, DependencyError> {
+    let c = chart::load_archive_bytes(&bytes, &format!("{}-{}.tgz", l.name, l.version)).map_err(
+        |e| {
+            DependencyError::User(format!(
+                "{} from {from}: not a usable chart archive: {e}",
+                l.name
+            ))
+        },
+    )?;
+    if c.name() != l.name || c.metadata.version != l.version {
+        return Err(DependencyError::User(format!(
+            "{from} served {} {} for {} {}: refusing it",
+            c.name(),
+            c.metadata.version,
+            l.name,
+            l.version
+        )));
+    }
+    Ok(bytes)
+}
+
 /// What `update` or `build` did.
 #[derive(Debug)]
 pub struct Outcome {
@@ -514,10 +571,11 @@ pub fn update(
         return Ok(None);
     }
     let sources = sources(&mut deps, chart_dir, opts.dirs)?;
-    let indexes = indexes(&sources, opts)?;
+    let mut indexes = indexes(&sources, opts)?;
+    oci_tags(&deps, &sources, opts, &mut indexes)?;
     let locked = resolve(&deps, &sources, &indexes)?;
     let digest = digest(&deps, &locked);
-    download_all(chart_dir, &locked, &sources, &indexes, opts.progress)?;
+    download_all(chart_dir, &locked, &sources, &indexes, opts)?;
     let old = chart.lock.as_ref().map(Lock::from_value);
     let lock = Lock {
         dependencies: locked,
@@ -563,13 +621,7 @@ pub fn build(chart_dir: &Path, opts: &mut Options<'_>) -> Result<Option<Outcome>
         ));
     }
     let indexes = indexes(&sources, opts)?;
-    download_all(
-        chart_dir,
-        &lock.dependencies,
-        &sources,
-        &indexes,
-        opts.progress,
-    )?;
+    download_all(chart_dir, &lock.dependencies, &sources, &indexes, opts)?;
     Ok(Some(Outcome {
         lock,
         lock_written: false,

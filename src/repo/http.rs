@@ -310,7 +310,14 @@ fn version_of(e: &Map) -> &str {
 /// The version of a chart an index offers for a constraint: an exact version first, else
 /// the highest match (stable versions only when the constraint is empty, like Helm).
 pub fn select<'a>(versions: &'a [Map], constraint: &str) -> Option<&'a Map> {
-    if let Some(exact) = versions.iter().find(|e| version_of(e) == constraint) {
+    let names: Vec<&str> = versions.iter().map(version_of).collect();
+    pick_version(&names, constraint).map(|i| &versions[i])
+}
+
+/// Which of `versions` a constraint picks (its index): an exact match first, else the
+/// highest version matching (stable versions only when the constraint is empty).
+pub fn pick_version(versions: &[&str], constraint: &str) -> Option<usize> {
+    if let Some(exact) = versions.iter().position(|v| *v == constraint) {
         return Some(exact);
     }
     let c = Constraints::parse(if constraint.is_empty() {
@@ -319,17 +326,19 @@ pub fn select<'a>(versions: &'a [Map], constraint: &str) -> Option<&'a Map> {
         constraint
     })
     .ok()?;
-    let mut matching: Vec<&Map> = versions
+    versions
         .iter()
-        .filter(|e| parse_version(version_of(e)).is_ok_and(|v| c.matches(&v)))
-        .collect();
-    matching.sort_by(
-        |a, b| match (parse_version(version_of(a)), parse_version(version_of(b))) {
-            (Ok(x), Ok(y)) => compare(&y, &x),
-            _ => std::cmp::Ordering::Equal,
-        },
-    );
-    matching.first().copied()
+        .enumerate()
+        // Reversed so that of equal versions the first listed wins (max_by keeps the last).
+        .rev()
+        .filter_map(|(i, v)| {
+            parse_version(v)
+                .ok()
+                .filter(|v| c.matches(v))
+                .map(|v| (i, v))
+        })
+        .max_by(|(_, a), (_, b)| compare(a, b))
+        .map(|(i, _)| i)
 }
 
 /// One `search repo` row.
@@ -423,6 +432,11 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
     /// Its file name (`<chart>-<version>.tgz` as the URL names it).
     pub file_name: String,
+    /// For a chart from an OCI registry: the reference pulled (with its tag) and the
+    /// manifest's digest, which Helm prints.
+    pub pulled_from: Option<(String, String)>,
+    /// Its provenance file, when asked for ([`Lookup::provenance`]) and the source has one.
+    pub provenance: Option<Vec<u8>>,
 }
 
 /// Fetches the version of `chart` that `index` (of `repo`) offers for `constraint`,
@@ -432,6 +446,7 @@ pub fn fetch_chart(
     index: &Index,
     chart: &str,
     constraint: &str,
+    with_provenance: bool,
 ) -> Result<Fetched, RepoError> {
     let where_ = if repo.name.is_empty() {
         repo.url.clone()
@@ -481,7 +496,21 @@ pub fn fetch_chart(
             "{absolute}: the archive's digest does not match the index ({digest}): refusing it"
         )));
     }
-    Ok(Fetched { bytes, file_name })
+    let provenance = if with_provenance {
+        let prov_url = match absolute.split_once('?') {
+            Some((path, query)) => format!("{path}.prov?{query}"),
+            None => format!("{absolute}.prov"),
+        };
+        Some(repo.get(&prov_url, same_host || repo.pass_credentials_all)?)
+    } else {
+        None
+    };
+    Ok(Fetched {
+        bytes,
+        file_name,
+        pulled_from: None,
+        provenance,
+    })
 }
 
 /// The archive file name at the end of a URL (query and fragment left out), when it is
@@ -543,6 +572,10 @@ pub struct Lookup {
     pub insecure_skip_tls_verify: bool,
     /// Send `repo_url`'s credentials to chart URLs on other hosts.
     pub pass_credentials: bool,
+    /// Speak HTTP to an OCI registry.
+    pub plain_http: bool,
+    /// Fetch the chart's provenance file too (to verify it).
+    pub provenance: bool,
 }
 
 impl Lookup {
@@ -584,16 +617,50 @@ pub fn fetch_reference(
         repo.insecure_skip_tls_verify |= lookup.insecure_skip_tls_verify;
         repo.pass_credentials_all |= lookup.pass_credentials;
         let (index, _) = repo.fetch_index()?;
-        return fetch_chart(&repo, &index, reference, lookup.constraint()).map(Some);
+        return fetch_chart(
+            &repo,
+            &index,
+            reference,
+            lookup.constraint(),
+            lookup.provenance,
+        )
+        .map(Some);
     }
     if reference.starts_with("https://") || reference.starts_with("http://") {
         let (bytes, file_name) = fetch_url(reference)?;
-        return Ok(Some(Fetched { bytes, file_name }));
+        let provenance = if lookup.provenance {
+            Some(fetch_url(&format!("{reference}.prov"))?.0)
+        } else {
+            None
+        };
+        return Ok(Some(Fetched {
+            bytes,
+            file_name,
+            pulled_from: None,
+            provenance,
+        }));
     }
     if reference.starts_with("oci://") {
-        return Err(RepoError::User(format!(
-            "{reference}: OCI registries are not supported yet; use an HTTP repository"
-        )));
+        let opts = super::oci::Options {
+            plain_http: lookup.plain_http,
+            insecure_skip_tls_verify: lookup.insecure_skip_tls_verify,
+            ca_file: lookup.ca_file.clone(),
+            username: lookup.username.clone(),
+            password: lookup.password.clone(),
+        };
+        let p = super::oci::pull(
+            dirs,
+            reference,
+            lookup.constraint(),
+            lookup.provenance,
+            &opts,
+        )?;
+        return Ok(Some(Fetched {
+            bytes: p.archive,
+            file_name: p.file_name,
+            pulled_from: Some((p.reference, p.digest)),
+            provenance: p.provenance,
+        }));
     }
     if Path::new(reference).exists() || reference.starts_with('.') || reference.starts_with('/') {
         return Ok(None);
@@ -606,7 +673,7 @@ pub fn fetch_reference(
         return Ok(None);
     };
     let index = cached_index(dirs, repo_name)?;
-    fetch_chart(repo, &index, chart, lookup.constraint()).map(Some)
+    fetch_chart(repo, &index, chart, lookup.constraint(), lookup.provenance).map(Some)
 }
 
 /// `push`: uploads an archive (and its `.prov` beside it, if any) to a

@@ -1,12 +1,15 @@
 //! Chart distribution: `package` (a chart directory to a reproducible `.tgz`), `index` (a
 //! repository's `index.yaml`, as Helm writes and reads it) and `http` (configured HTTP
 //! repositories: add, update, search, download) and `dependency` (Chart.lock, filling
-//! `charts/`). Pushing and OCI registries build on these.
+//! `charts/`), `oci` (OCI registries: push, pull, login) and `provenance` (`.prov` signing
+//! and verification).
 
 pub mod dependency;
 pub mod http;
 pub mod index;
+pub mod oci;
 pub mod package;
+pub mod provenance;
 pub mod serve;
 
 pub use index::{Index, IndexError, index_dir};

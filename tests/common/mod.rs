@@ -95,5 +95,6 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+pub mod registry;
 pub mod server;
 pub mod static_http;

@@ -1,0 +1,751 @@
+//! OCI registries and provenance against the real thing: a CNCF distribution registry on
+//! loopback, the real helm on the other side of every exchange, and GnuPG-made keys.
+
+mod common;
+
+use common::pack_in;
+use common::registry::{Registry, gpg_key};
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// A small Helm chart `demo` at `version`, packaged by helm into `dir`; the archive's path.
+fn helm_packaged(helm: &Path, hh: &Path, dir: &Path, version: &str) -> PathBuf {
+    let src = dir.join(format!("src-{version}/demo"));
+    std::fs::create_dir_all(src.join("templates")).expect("dir");
+    std::fs::write(
+        src.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: demo\nversion: {version}\nappVersion: \"1.0\"\ndescription: A demo & <test>\nmaintainers:\n  - name: Ann\n    email: ann@example.com\n"),
+    )
+    .expect("Chart.yaml");
+    std::fs::write(src.join("values.yaml"), "greeting: hello\n").expect("values");
+    std::fs::write(
+        src.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-demo\ndata:\n  greeting: {{ .Values.greeting | quote }}\n",
+    )
+    .expect("template");
+    let out = dir.join("archives");
+    common::run_ok(common::helm(helm, hh).args([
+        "package",
+        src.to_str().unwrap(),
+        "-d",
+        out.to_str().unwrap(),
+    ]));
+    out.join(format!("demo-{version}.tgz"))
+}
+
+/// The `Digest: sha256:…` a push or pull printed.
+fn digest_in(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("no digest in {text:?}"))
+        .to_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn helm_and_pack_push_and_pull_through_one_registry() {
+    let Some(helm) = common::reference_tool("helm") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(reg) = Registry::start(&tmp.path().join("registry"), None) else {
+        return;
+    };
+    let hh = tmp.path().join("helm-home");
+    let home = tmp.path().join("home");
+    let archive = helm_packaged(&helm, &hh, tmp.path(), "0.1.0");
+
+    // pack pushes, helm pushes the same file elsewhere: the same manifest, so one digest.
+    let pushed = pack_in(&home)
+        .args([
+            "push",
+            archive.to_str().unwrap(),
+            &reg.url("pack"),
+            "--plain-http",
+        ])
+        .output()
+        .expect("pack push");
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    assert!(
+        pushed.stdout.is_empty(),
+        "push writes to stderr, as helm does"
+    );
+    let pack_digest = digest_in(&stderr(&pushed));
+    assert!(
+        stderr(&pushed).contains(&format!("Pushed: {}/pack/demo:0.1.0", reg.host)),
+        "{}",
+        stderr(&pushed)
+    );
+    let out = common::helm(&helm, &hh)
+        .args([
+            "push",
+            archive.to_str().unwrap(),
+            &reg.url("helm"),
+            "--plain-http",
+        ])
+        .output()
+        .expect("helm push");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        digest_in(&stderr(&out)),
+        pack_digest,
+        "helm's manifest of the same archive"
+    );
+
+    // helm pulls what pack pushed: the same bytes, the same digest.
+    let hdest = tmp.path().join("helm-pulled");
+    std::fs::create_dir_all(&hdest).expect("dir");
+    let out = common::helm(&helm, &hh)
+        .args([
+            "pull",
+            &reg.url("pack/demo"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "-d",
+        ])
+        .arg(&hdest)
+        .output()
+        .expect("helm pull");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(digest_in(&stderr(&out)), pack_digest);
+    assert_eq!(
+        std::fs::read(hdest.join("demo-0.1.0.tgz")).expect("helm's pull"),
+        std::fs::read(&archive).expect("archive")
+    );
+
+    // pack pulls what helm pushed, by a range (tags listed), and installs it.
+    let pdest = tmp.path().join("pack-pulled");
+    let out = pack_in(&home)
+        .args([
+            "pull",
+            &reg.url("helm/demo"),
+            "--version",
+            "^0.1",
+            "--plain-http",
+            "-d",
+        ])
+        .arg(&pdest)
+        .output()
+        .expect("pack pull");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("Pulled: {}/helm/demo:0.1.0", reg.host)));
+    assert_eq!(digest_in(&stderr(&out)), pack_digest);
+    assert_eq!(
+        std::fs::read(pdest.join("demo-0.1.0.tgz")).expect("pack's pull"),
+        std::fs::read(&archive).expect("archive")
+    );
+    pack_in(&home)
+        .args(["template", "r", &reg.url("helm/demo"), "--plain-http"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("name: r-demo"));
+    pack_in(&home)
+        .args(["show", "chart", &reg.url("helm/demo:0.1.0"), "--plain-http"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("name: demo"));
+    let cluster = common::server::TestServer::start(None);
+    pack_in(&home)
+        .args([
+            "install",
+            "web",
+            &reg.url("helm/demo"),
+            "--plain-http",
+            "--kubeconfig",
+        ])
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("STATUS: deployed"));
+
+    // A `+` version is stored under a `_` tag, and found again as `+` by both tools.
+    let plus = helm_packaged(&helm, &hh, tmp.path(), "0.2.0+build.1");
+    let out = pack_in(&home)
+        .args([
+            "push",
+            plus.to_str().unwrap(),
+            &reg.url("pack"),
+            "--plain-http",
+        ])
+        .output()
+        .expect("push +");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pack/demo:0.2.0_build.1 contains an underscore"),
+        "{}",
+        stderr(&out)
+    );
+    let out = common::helm(&helm, &hh)
+        .args([
+            "pull",
+            &reg.url("pack/demo"),
+            "--version",
+            "0.2.0+build.1",
+            "--plain-http",
+            "-d",
+        ])
+        .arg(&hdest)
+        .output()
+        .expect("helm pull +");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(hdest.join("demo-0.2.0+build.1.tgz").is_file());
+    pack_in(&home)
+        .args(["pull", &reg.url("pack/demo"), "--plain-http", "-d"])
+        .arg(&pdest)
+        .assert()
+        .success();
+    assert!(
+        pdest.join("demo-0.2.0+build.1.tgz").is_file(),
+        "the latest version, read back as +"
+    );
+
+    // Clear refusals.
+    pack_in(&home)
+        .args([
+            "pull",
+            &reg.url("pack/demo"),
+            "--version",
+            "^9",
+            "--plain-http",
+        ])
+        .assert()
+        .failure()
+        .stderr(
+            predicates::str::contains("no tag matches \"^9\"")
+                .and(predicates::str::contains("0.1.0")),
+        );
+    pack_in(&home)
+        .args([
+            "push",
+            archive.parent().unwrap().to_str().unwrap(),
+            &reg.url("pack"),
+            "--plain-http",
+        ])
+        .assert()
+        .failure();
+    pack_in(&home)
+        .args(["pull", "oci://Bad/Path", "--plain-http"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("not a valid OCI reference"));
+
+    // An oci:// dependency: pack resolves it from the tags and locks it; helm builds from
+    // pack's lock.
+    let parent = tmp.path().join("parent");
+    std::fs::create_dir_all(parent.join("templates")).expect("dir");
+    std::fs::write(
+        parent.join("Chart.yaml"),
+        format!(
+            "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n  - name: demo\n    version: \"~0.1\"\n    repository: {}\n",
+            reg.url("helm")
+        ),
+    )
+    .expect("parent");
+    pack_in(&home)
+        .args(["dependency", "update", "--plain-http"])
+        .arg(&parent)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Downloading demo from repo"));
+    assert_eq!(
+        std::fs::read(parent.join("charts/demo-0.1.0.tgz")).expect("dependency"),
+        std::fs::read(&archive).expect("archive")
+    );
+    let lock = std::fs::read_to_string(parent.join("Chart.lock")).expect("lock");
+    assert!(lock.contains("version: 0.1.0"), "{lock}");
+    std::fs::remove_dir_all(parent.join("charts")).expect("rm charts");
+    common::run_ok(
+        common::helm(&helm, &hh)
+            .args(["dependency", "build", "--plain-http"])
+            .arg(&parent),
+    );
+    assert!(
+        parent.join("charts/demo-0.1.0.tgz").is_file(),
+        "helm built from pack's lock"
+    );
+}
+
+#[test]
+fn registry_login_stores_credentials_helm_can_use() {
+    let Some(helm) = common::reference_tool("helm") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let htpasswd = tmp.path().join("htpasswd");
+    let hash = bcrypt::hash("s3cret", 5).expect("bcrypt");
+    std::fs::write(&htpasswd, format!("ann:{hash}\n")).expect("htpasswd");
+    let Some(reg) = Registry::start(&tmp.path().join("registry"), Some(&htpasswd)) else {
+        return;
+    };
+    let hh = tmp.path().join("helm-home");
+    let home = tmp.path().join("home");
+    let archive = helm_packaged(&helm, &hh, tmp.path(), "0.1.0");
+    let config = home.join("config/registry/config.json");
+
+    pack_in(&home)
+        .args([
+            "push",
+            archive.to_str().unwrap(),
+            &reg.url("charts"),
+            "--plain-http",
+        ])
+        .assert()
+        .failure()
+        .stderr(
+            predicates::str::contains("401 Unauthorized").and(predicates::str::contains(format!(
+                "pack registry login {}",
+                reg.host
+            ))),
+        );
+    pack_in(&home)
+        .args([
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            "ann",
+            "--password-stdin",
+            "--plain-http",
+        ])
+        .write_stdin("wrong\n")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("refused the credentials"));
+    assert!(
+        !config.exists(),
+        "nothing is stored for refused credentials"
+    );
+    pack_in(&home)
+        .args([
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            "ann",
+            "--password-stdin",
+            "--plain-http",
+        ])
+        .write_stdin("s3cret\n")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Login Succeeded"));
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("config.json"))
+            .expect("JSON");
+    assert_eq!(stored["auths"][&reg.host]["auth"], "YW5uOnMzY3JldA==");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "credentials are readable by their owner only"
+        );
+    }
+    pack_in(&home)
+        .args([
+            "push",
+            archive.to_str().unwrap(),
+            &reg.url("charts"),
+            "--plain-http",
+        ])
+        .assert()
+        .success();
+    // helm reads the credentials file pack wrote.
+    std::fs::create_dir_all(tmp.path().join("h")).expect("dir");
+    let out = common::helm(&helm, &hh)
+        .env("HELM_REGISTRY_CONFIG", &config)
+        .args([
+            "pull",
+            &reg.url("charts/demo"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "-d",
+        ])
+        .arg(tmp.path().join("h"))
+        .output()
+        .expect("helm pull");
+    assert!(out.status.success(), "{}", stderr(&out));
+    pack_in(&home)
+        .args(["registry", "logout", &reg.host])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "Removing login credentials for {}",
+            reg.host
+        )));
+    pack_in(&home)
+        .args(["pull", &reg.url("charts/demo"), "--plain-http", "-d"])
+        .arg(tmp.path().join("p"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("needs credentials"));
+    // Flags work without a login.
+    pack_in(&home)
+        .args([
+            "pull",
+            &reg.url("charts/demo"),
+            "--plain-http",
+            "--username",
+            "ann",
+            "--password",
+            "s3cret",
+            "-d",
+        ])
+        .arg(tmp.path().join("p"))
+        .assert()
+        .success();
+    assert!(tmp.path().join("p/demo-0.1.0.tgz").is_file());
+}
+
+#[test]
+fn provenance_made_by_either_tool_verifies_with_both() {
+    let Some(helm) = common::reference_tool("helm") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(keys) = gpg_key(
+        &tmp.path().join("k1"),
+        "Pack Test <pack@example.com>",
+        "rsa2048",
+    ) else {
+        return;
+    };
+    let Some(other) = gpg_key(
+        &tmp.path().join("k2"),
+        "Someone Else <else@example.com>",
+        "ed25519",
+    ) else {
+        return;
+    };
+    let hh = tmp.path().join("helm-home");
+    let home = tmp.path().join("home");
+    let archive = helm_packaged(&helm, &hh, tmp.path(), "0.1.0");
+    let src = archive
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("src-0.1.0/demo");
+
+    // pack signs; helm and pack verify.
+    let signed = tmp.path().join("pack-signed");
+    pack_in(&home)
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            signed.to_str().unwrap(),
+            "--sign",
+            "--key",
+            "pack@example.com",
+            "--keyring",
+        ])
+        .arg(&keys.secring)
+        .assert()
+        .success();
+    let tgz = signed.join("demo-0.1.0.tgz");
+    let prov = std::fs::read_to_string(signed.join("demo-0.1.0.tgz.prov")).expect("prov");
+    assert!(
+        prov.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"),
+        "{prov}"
+    );
+    assert!(
+        prov.contains("\n...\nfiles:\n  demo-0.1.0.tgz: sha256:"),
+        "{prov}"
+    );
+    let helm_says = common::run_ok(
+        common::helm(&helm, &hh)
+            .args(["verify", tgz.to_str().unwrap(), "--keyring"])
+            .arg(&keys.pubring),
+    );
+    let pack_says = pack_in(&home)
+        .args(["verify", tgz.to_str().unwrap(), "--keyring"])
+        .arg(&keys.pubring)
+        .output()
+        .expect("pack verify");
+    assert!(pack_says.status.success(), "{}", stderr(&pack_says));
+    assert_eq!(
+        String::from_utf8_lossy(&pack_says.stdout),
+        helm_says,
+        "the same report"
+    );
+    assert!(
+        helm_says.contains("Signed by: Pack Test <pack@example.com>"),
+        "{helm_says}"
+    );
+    // An armored keyring works as well (helm's does not read one).
+    pack_in(&home)
+        .args(["verify", tgz.to_str().unwrap(), "--keyring"])
+        .arg(&keys.pubring_asc)
+        .assert()
+        .success();
+
+    // helm signs; pack verifies.
+    let hsigned = tmp.path().join("helm-signed");
+    common::run_ok(
+        common::helm(&helm, &hh)
+            .args([
+                "package",
+                src.to_str().unwrap(),
+                "-d",
+                hsigned.to_str().unwrap(),
+                "--sign",
+                "--key",
+                "Pack Test",
+                "--keyring",
+            ])
+            .arg(&keys.secring),
+    );
+    pack_in(&home)
+        .args([
+            "verify",
+            hsigned.join("demo-0.1.0.tgz").to_str().unwrap(),
+            "--keyring",
+        ])
+        .arg(&keys.pubring)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Chart Hash Verified: sha256:"));
+
+    // An Ed25519 key signs too.
+    let ed = tmp.path().join("ed-signed");
+    pack_in(&home)
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            ed.to_str().unwrap(),
+            "--sign",
+            "--key",
+            "Someone",
+            "--keyring",
+        ])
+        .arg(&other.secring)
+        .assert()
+        .success();
+    common::run_ok(
+        common::helm(&helm, &hh)
+            .args([
+                "verify",
+                ed.join("demo-0.1.0.tgz").to_str().unwrap(),
+                "--keyring",
+            ])
+            .arg(&other.pubring),
+    );
+
+    // Refusals: another keyring, a changed archive, a missing .prov, a missing key.
+    pack_in(&home)
+        .args(["verify", tgz.to_str().unwrap(), "--keyring"])
+        .arg(&other.pubring)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("not made by any key in"));
+    let tampered = tmp.path().join("tampered");
+    std::fs::create_dir_all(&tampered).expect("dir");
+    let mut bytes = std::fs::read(&tgz).expect("tgz");
+    bytes.push(0);
+    std::fs::write(tampered.join("demo-0.1.0.tgz"), &bytes).expect("write");
+    std::fs::copy(
+        signed.join("demo-0.1.0.tgz.prov"),
+        tampered.join("demo-0.1.0.tgz.prov"),
+    )
+    .expect("copy");
+    pack_in(&home)
+        .args([
+            "verify",
+            tampered.join("demo-0.1.0.tgz").to_str().unwrap(),
+            "--keyring",
+        ])
+        .arg(&keys.pubring)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("changed after signing"));
+    pack_in(&home)
+        .args(["verify", archive.to_str().unwrap(), "--keyring"])
+        .arg(&keys.pubring)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no provenance file"));
+    pack_in(&home)
+        .args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            tmp.path().join("x").to_str().unwrap(),
+            "--sign",
+            "--key",
+            "Nobody",
+            "--keyring",
+        ])
+        .arg(&keys.secring)
+        .assert()
+        .failure()
+        .stderr(
+            predicates::str::contains("no secret key in")
+                .and(predicates::str::contains("Pack Test <pack@example.com>")),
+        );
+
+    // Through a registry: the .prov travels as a layer; pull and install --verify check it.
+    let Some(reg) = Registry::start(&tmp.path().join("registry"), None) else {
+        return;
+    };
+    pack_in(&home)
+        .args([
+            "push",
+            tgz.to_str().unwrap(),
+            &reg.url("signed"),
+            "--plain-http",
+        ])
+        .assert()
+        .success();
+    pack_in(&home)
+        .args([
+            "push",
+            archive.to_str().unwrap(),
+            &reg.url("unsigned"),
+            "--plain-http",
+        ])
+        .assert()
+        .success();
+    let dest = tmp.path().join("verified");
+    pack_in(&home)
+        .args([
+            "pull",
+            &reg.url("signed/demo"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "--verify",
+            "-d",
+            dest.to_str().unwrap(),
+            "--keyring",
+        ])
+        .arg(&keys.pubring)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "Signed by: Pack Test <pack@example.com>",
+        ));
+    assert!(
+        dest.join("demo-0.1.0.tgz.prov").is_file(),
+        "the verified .prov is kept beside it"
+    );
+    std::fs::create_dir_all(tmp.path().join("helm-verified")).expect("dir");
+    let out = common::helm(&helm, &hh)
+        .args([
+            "pull",
+            &reg.url("signed/demo"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "--verify",
+            "-d",
+        ])
+        .arg(tmp.path().join("helm-verified"))
+        .arg("--keyring")
+        .arg(&keys.pubring)
+        .output()
+        .expect("helm pull --verify");
+    assert!(
+        out.status.success(),
+        "helm verifies pack's provenance layer: {}",
+        stderr(&out)
+    );
+    pack_in(&home)
+        .args([
+            "pull",
+            &reg.url("unsigned/demo"),
+            "--plain-http",
+            "--verify",
+            "--keyring",
+        ])
+        .arg(&keys.pubring)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no provenance file"));
+    let cluster = common::server::TestServer::start(None);
+    pack_in(&home)
+        .args([
+            "install",
+            "bad",
+            &reg.url("signed/demo"),
+            "--plain-http",
+            "--verify",
+            "--keyring",
+        ])
+        .arg(&other.pubring)
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .failure();
+    pack_in(&home)
+        .args([
+            "install",
+            "good",
+            &reg.url("signed/demo"),
+            "--plain-http",
+            "--verify",
+            "--keyring",
+        ])
+        .arg(&keys.pubring)
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .success();
+    let listed = pack_in(&home)
+        .args(["list", "-q", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("list");
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).trim(),
+        "good",
+        "nothing installed unverified"
+    );
+
+    // From an HTTP repository: the .prov beside the archive.
+    let repo = tmp.path().join("http-repo");
+    std::fs::create_dir_all(&repo).expect("dir");
+    std::fs::copy(&tgz, repo.join("demo-0.1.0.tgz")).expect("copy");
+    std::fs::copy(
+        signed.join("demo-0.1.0.tgz.prov"),
+        repo.join("demo-0.1.0.tgz.prov"),
+    )
+    .expect("copy");
+    let server = common::static_http::StaticServer::start(repo.clone(), None);
+    pack_in(&home)
+        .args([
+            "repo",
+            "index",
+            repo.to_str().unwrap(),
+            "--url",
+            &server.url,
+        ])
+        .assert()
+        .success();
+    pack_in(&home)
+        .args([
+            "pull",
+            "demo",
+            "--repo",
+            &server.url,
+            "--verify",
+            "-d",
+            tmp.path().join("from-http").to_str().unwrap(),
+            "--keyring",
+        ])
+        .arg(&keys.pubring)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Chart Hash Verified"));
+}
