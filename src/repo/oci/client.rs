@@ -520,6 +520,104 @@ mod tests {
         assert_eq!(parse_challenge("").params, vec![]);
     }
 
+    /// A registry that wants a Bearer token from its realm, which grants one for Basic
+    /// credentials: each request's first line and Authorization header are recorded.
+    fn token_registry() -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let (log, realm) = (seen.clone(), format!("http://{host}/token"));
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                let mut auth = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("authorization: ") {
+                        auth = v.trim().to_owned();
+                    }
+                }
+                let path = first
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                log.lock().unwrap().push(format!("{path} [{auth}]"));
+                let (status, extra, body) = if path.starts_with("/token") {
+                    if auth == "Basic YW5uOnB3" {
+                        ("200 OK", String::new(), r#"{"token":"t0k"}"#.to_owned())
+                    } else {
+                        ("401 Unauthorized", String::new(), String::new())
+                    }
+                } else if auth == "Bearer t0k" {
+                    ("200 OK", String::new(), r#"{"tags":["1.0.0"]}"#.to_owned())
+                } else {
+                    (
+                        "401 Unauthorized",
+                        format!(
+                            "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"reg\",scope=\"repository:a/b:pull\"\r\n"
+                        ),
+                        String::new(),
+                    )
+                };
+                let mut conn = conn;
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (host, seen)
+    }
+
+    #[test]
+    fn bearer_challenges_are_answered_with_a_token_from_the_realm() {
+        let (host, seen) = token_registry();
+        let conn = |credential| Connection {
+            host: host.clone(),
+            plain_http: true,
+            credential,
+            ..Connection::default()
+        };
+        let client = Client::new(&conn(Some(Credential {
+            username: "ann".into(),
+            password: "pw".into(),
+        })))
+        .unwrap();
+        assert_eq!(client.tags("a/b").unwrap(), ["1.0.0"]);
+        // The token is reused: no second trip to the realm.
+        assert_eq!(client.tags("a/b").unwrap(), ["1.0.0"]);
+        let log = seen.lock().unwrap().clone();
+        assert_eq!(
+            log,
+            [
+                "/v2/a/b/tags/list []",
+                "/token?service=reg&scope=repository%3Aa%2Fb%3Apull [Basic YW5uOnB3]",
+                "/v2/a/b/tags/list [Bearer t0k]",
+                "/v2/a/b/tags/list [Bearer t0k]",
+            ]
+        );
+        // Wrong credentials: the realm refuses, and the error says what to do.
+        let client = Client::new(&conn(Some(Credential {
+            username: "ann".into(),
+            password: "nope".into(),
+        })))
+        .unwrap();
+        let e = client.tags("a/b").unwrap_err().to_string();
+        assert!(
+            e.contains("refused the credentials") && e.contains("pack registry login"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn registry_errors_read_well() {
         let m = error_message(
