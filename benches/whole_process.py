@@ -3,7 +3,7 @@
 
 Usage:
   benches/whole_process.py [--runs N] [--warmup N] NAME PACK_CMD HELM_CMD [NAME PACK_CMD HELM_CMD ...]
-  benches/whole_process.py --preset startup|template|release|corpus|repo-index
+  benches/whole_process.py --preset startup|template|release|corpus|repo-index|oci
 
 A command may be several commands joined by " ;; " (run one after the other, timed
 together): the release preset times `install` + `uninstall` that way, against a
@@ -105,6 +105,45 @@ def presets(name):
                            check=True, stdout=subprocess.DEVNULL)
         return [("repo index 1000", f"{pack} repo index {repo} --url https://charts.example.com",
                  f"{helm} repo index {repo} --url https://charts.example.com")]
+    if name == "oci":
+        # Push and pull through Debian's docker-registry (distribution 2.8) on loopback; both
+        # tools push the same helm-made archive (to their own repository paths) and pull it.
+        import atexit, shutil, socket
+        registry = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+        if not Path(registry).exists():
+            sys.exit("docker-registry is missing: run scripts/install-test-services")
+        work = Path(tempfile.mkdtemp(prefix="pack-bench-"))
+        for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+            os.environ[var] = str(work / "helm")
+        os.environ["PACK_CONFIG_HOME"] = str(work / "pack")
+        os.environ["PACK_CACHE_HOME"] = str(work / "pack")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        (work / "registry.yml").write_text(
+            f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / 'store'}\n"
+            f"http:\n  addr: 127.0.0.1:{port}\n  secret: bench\n")
+        server = subprocess.Popen([registry, "serve", str(work / "registry.yml")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        atexit.register(server.kill)
+        for _ in range(500):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.01)
+        subprocess.run([helm, "create", "demo"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([helm, "package", "demo"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        tgz, host = work / "demo-0.1.0.tgz", f"oci://127.0.0.1:{port}"
+        (work / "p").mkdir()
+        (work / "h").mkdir()
+        return [
+            ("push", f"{pack} push {tgz} {host}/pack --plain-http", f"{helm} push {tgz} {host}/helm --plain-http"),
+            ("pull exact", f"{pack} pull {host}/helm/demo --version 0.1.0 --plain-http -d {work / 'p'}",
+             f"{helm} pull {host}/helm/demo --version 0.1.0 --plain-http -d {work / 'h'}"),
+            ("pull range", f"{pack} pull {host}/helm/demo --version ^0.1 --plain-http -d {work / 'p'}",
+             f"{helm} pull {host}/helm/demo --version ^0.1 --plain-http -d {work / 'h'}"),
+        ]
     if name == "corpus":
         # Every variant of the shared corpus with its exact helm arguments (index.tsv).
         corpus = ROOT.parent / "shared" / "corpus"

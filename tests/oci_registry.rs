@@ -4,7 +4,7 @@
 mod common;
 
 use common::pack_in;
-use common::registry::{Registry, gpg_key};
+use common::registry::{Registry, gpg_key, gpg_key_with};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -541,6 +541,54 @@ fn provenance_made_by_either_tool_verifies_with_both() {
                 "--keyring",
             ])
             .arg(&other.pubring),
+    );
+
+    // A passphrase-protected key needs its passphrase, from a file or stdin.
+    let Some(locked) = gpg_key_with(
+        &tmp.path().join("k3"),
+        "Locked <locked@example.com>",
+        "rsa2048",
+        "hunter2",
+    ) else {
+        return;
+    };
+    let sign_locked = |dest: &str, extra: &[&str]| {
+        let mut c = pack_in(&home);
+        c.args([
+            "package",
+            src.to_str().unwrap(),
+            "-d",
+            tmp.path().join(dest).to_str().unwrap(),
+            "--sign",
+            "--key",
+            "Locked",
+            "--keyring",
+        ])
+        .arg(&locked.secring)
+        .args(extra);
+        c
+    };
+    sign_locked("l1", &[])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("protected by a passphrase"));
+    sign_locked("l2", &["--passphrase-file", "-"])
+        .write_stdin("wrong\n")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is the passphrase right?"));
+    sign_locked("l3", &["--passphrase-file", "-"])
+        .write_stdin("hunter2\n")
+        .assert()
+        .success();
+    common::run_ok(
+        common::helm(&helm, &hh)
+            .args([
+                "verify",
+                tmp.path().join("l3/demo-0.1.0.tgz").to_str().unwrap(),
+                "--keyring",
+            ])
+            .arg(&locked.pubring),
     );
 
     // Refusals: another keyring, a changed archive, a missing .prov, a missing key.

@@ -160,10 +160,12 @@ pub fn sign(
     ];
     config.unhashed_subpackets = vec![sub(SubpacketData::IssuerKeyId(signer.legacy_key_id()))?];
     let message = CleartextSignedMessage::new(&text, config, signer, &password).map_err(|e| {
-        let hint = if passphrase.is_none() && signer.secret_params().is_encrypted() {
-            ": the key is protected by a passphrase; give it with --passphrase-file"
-        } else {
-            ""
+        let hint = match (passphrase, signer.secret_params().is_encrypted()) {
+            (None, true) => {
+                ": the key is protected by a passphrase; give it with --passphrase-file (or PACK_KEY_PASSPHRASE)"
+            }
+            (Some(_), true) => ": is the passphrase right?",
+            _ => "",
         };
         ProvenanceError::Keyring(format!("signing with {key_name:?}: {e}{hint}"))
     })?;

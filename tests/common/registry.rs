@@ -119,6 +119,11 @@ pub struct Keys {
 /// A fresh GnuPG key (no passphrase) for `uid`, exported as legacy keyrings under `dir`.
 /// `None` (skipped) without gpg.
 pub fn gpg_key(dir: &Path, uid: &str, algo: &str) -> Option<Keys> {
+    gpg_key_with(dir, uid, algo, "")
+}
+
+/// Like [`gpg_key`], the secret key protected by `passphrase` (none when empty).
+pub fn gpg_key_with(dir: &Path, uid: &str, algo: &str, passphrase: &str) -> Option<Keys> {
     let gpg = tool("gpg")?;
     let home = dir.join("gnupg");
     std::fs::create_dir_all(&home).expect("gnupg home");
@@ -130,7 +135,13 @@ pub fn gpg_key(dir: &Path, uid: &str, algo: &str) -> Option<Keys> {
     let run = |args: &[&str]| {
         let out = Command::new(&gpg)
             .env("GNUPGHOME", &home)
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args([
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                passphrase,
+            ])
             .args(args)
             .output()
             .expect("gpg runs");
