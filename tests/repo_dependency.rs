@@ -433,7 +433,7 @@ fn repo_url_charts_take_credentials() {
         .assert()
         .success()
         .stdout(predicates::str::contains("from: other"));
-    // Credentials only make sense with --repo.
+    // Credentials only make sense with --repo (or an oci:// chart).
     pack_in(&home)
         .args(["template", "x", "other", "--username", "user"])
         .assert()

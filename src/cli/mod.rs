@@ -183,19 +183,29 @@ pub enum Command {
 
 /// Runs pack with the process's arguments and returns its exit status.
 pub fn run() -> ExitCode {
+    ExitCode::from(run_status())
+}
+
+/// Runs pack with the process's arguments; the exit status as a number, once everything
+/// the command opened has been closed and its output flushed.
+pub fn run_status() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help and version to stdout (exit 0) and usage errors to stderr.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
     report::set_color(cli.global.color);
-    match dispatch(cli) {
-        Ok(()) => ExitCode::from(EXIT_OK),
-        Err(e) => ExitCode::from(report::print_error(e.as_ref())),
-    }
+    let status = match dispatch(cli) {
+        Ok(()) => EXIT_OK,
+        Err(e) => report::print_error(e.as_ref()),
+    };
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    status
 }
 
 fn dispatch(cli: Cli) -> CliResult {

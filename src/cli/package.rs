@@ -531,6 +531,7 @@ pub fn search(args: &SearchArgs) -> CliResult {
 
 pub fn pull(args: &PullArgs) -> CliResult {
     let dirs = Dirs::from_env();
+    args.source.check_for(&args.chart)?;
     let mut lookup = args.source.lookup();
     lookup.provenance |= args.prov;
     let got = http::fetch_reference(&dirs, &args.chart, &lookup)?.ok_or_else(|| {
@@ -615,7 +616,7 @@ pub fn print_verified(v: &repo::provenance::Verified) {
     println!("Chart Hash Verified: {}", v.file_hash);
 }
 
-fn path_string(p: Option<&PathBuf>) -> String {
+pub(super) fn path_string(p: Option<&PathBuf>) -> String {
     p.map(|p| p.display().to_string()).unwrap_or_default()
 }
 
@@ -660,6 +661,24 @@ pub struct ChartSourceFlags {
 }
 
 impl ChartSourceFlags {
+    /// Credentials and TLS flags name where they go: a usage error when the chart is
+    /// neither in `--repo` nor in an OCI registry.
+    fn check_for(&self, chart: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let given = self.username.is_some()
+            || self.password.is_some()
+            || self.ca_file.is_some()
+            || self.insecure_skip_tls_verify;
+        if given && self.repo.is_none() && !chart.starts_with("oci://") {
+            return Err(Box::new(super::ExitCodeError {
+                code: super::EXIT_USAGE,
+                message: format!(
+                    "Error: --username, --password, --ca-file and --insecure-skip-tls-verify apply to a chart from --repo URL or oci://…, not to {chart:?}"
+                ),
+            }));
+        }
+        Ok(())
+    }
+
     fn lookup(&self) -> http::Lookup {
         http::Lookup {
             version: self.chart_version.clone().unwrap_or_default(),
@@ -702,6 +721,7 @@ pub fn resolve_chart(
     chart: &std::path::Path,
     source: &ChartSourceFlags,
 ) -> Result<PathBuf, Box<dyn std::error::Error + Send + Sync>> {
+    source.check_for(&chart.to_string_lossy())?;
     let dirs = Dirs::from_env();
     let Some(got) = http::fetch_reference(&dirs, &chart.to_string_lossy(), &source.lookup())?
     else {

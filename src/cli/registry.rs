@@ -78,11 +78,7 @@ pub fn run(args: &RegistryArgs) -> CliResult {
             let opts = oci::Options {
                 plain_http: a.plain_http,
                 insecure_skip_tls_verify: a.insecure,
-                ca_file: a
-                    .ca_file
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
+                ca_file: super::package::path_string(a.ca_file.as_ref()),
                 ..Default::default()
             };
             oci::login(&dirs, &a.host, Credential { username, password }, &opts)

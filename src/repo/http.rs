@@ -41,6 +41,27 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
     }
 }
 
+/// An HTTP client for repositories and registries: a 2-minute timeout, TLS checks unless
+/// `insecure`, and the CAs of `ca_file` (PEM) trusted besides the system's.
+pub(crate) fn client(
+    insecure: bool,
+    ca_file: &str,
+) -> Result<reqwest::blocking::Client, RepoError> {
+    let mut b = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .danger_accept_invalid_certs(insecure);
+    if !ca_file.is_empty() {
+        let pem = std::fs::read(ca_file).map_err(io(Path::new(ca_file)))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| RepoError::User(format!("CA file {ca_file}: {e}")))?;
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.build()
+        .map_err(|e| RepoError::User(format!("HTTP client: {e}")))
+}
+
 /// One configured repository (Helm's `repositories.yaml` entry).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Repository {
@@ -102,19 +123,7 @@ impl Repository {
     }
 
     pub(crate) fn client(&self) -> Result<reqwest::blocking::Client, RepoError> {
-        let mut b = reqwest::blocking::Client::builder()
-            .timeout(std::time::Duration::from_secs(120))
-            .danger_accept_invalid_certs(self.insecure_skip_tls_verify);
-        if !self.ca_file.is_empty() {
-            let pem = std::fs::read(&self.ca_file).map_err(io(Path::new(&self.ca_file)))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| RepoError::User(format!("CA file {}: {e}", self.ca_file)))?;
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
-        }
-        b.build()
-            .map_err(|e| RepoError::User(format!("HTTP client: {e}")))
+        client(self.insecure_skip_tls_verify, &self.ca_file)
     }
 
     /// GETs a URL, with this repository's credentials when `auth` says so.

@@ -8,7 +8,8 @@ use crate::funcs::{self, Func, FuncError};
 use crate::value::Value;
 use indexmap::IndexMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+/// Maps keyed by template and function names, looked up on every call: foldhash, not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt::{self, Display};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -1417,7 +1418,7 @@ impl State<'_> {
                 Ok((root, defs)) => {
                     let mut map: HashMap<String, Rc<Tree>> = match &self.scope.overlay {
                         Some(o) => (**o).clone(),
-                        None => HashMap::new(),
+                        None => HashMap::default(),
                     };
                     for d in defs {
                         map.insert(d.name.clone(), Rc::new(d));

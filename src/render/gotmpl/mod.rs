@@ -16,7 +16,8 @@ use crate::value::Value;
 use exec::{Engine, ExecError, Set, WARN_END, WARN_START};
 use indexmap::IndexMap;
 use parse::Tree;
-use std::collections::HashMap;
+/// Maps keyed by template and function names, looked up on every call: foldhash, not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::rc::Rc;
 use value::{Obj, V};
 
@@ -69,7 +70,7 @@ fn render_here(
     opts: &RenderOptions,
 ) -> Result<Vec<RenderedFile>, Box<RenderError>> {
     // Every template of every chart, parsed in Helm's order into one set.
-    let mut jobs: HashMap<String, FileJob<'_>> = HashMap::new();
+    let mut jobs: HashMap<String, FileJob<'_>> = HashMap::default();
     for cr in charts {
         for file in &cr.chart.templates {
             let path = format!("{}/{}", cr.prefix, file.name);
@@ -126,7 +127,7 @@ fn render_here(
             .insert("Revision".to_owned(), V::Int(release.revision));
     }
     let caps_v = capabilities(caps);
-    let mut values_of: HashMap<String, V> = HashMap::new();
+    let mut values_of: HashMap<String, V> = HashMap::default();
     for cr in charts {
         let v = match cr.prefix.rsplit_once("/charts/") {
             Some((parent, name)) => values_of
@@ -141,7 +142,7 @@ fn render_here(
         };
         values_of.insert(cr.prefix.clone(), v);
     }
-    let mut tops: HashMap<String, V> = HashMap::new();
+    let mut tops: HashMap<String, V> = HashMap::default();
     let mut by_depth: Vec<&ChartRender<'_>> = charts.iter().collect();
     by_depth.sort_by_key(|c| std::cmp::Reverse(c.depth));
     for cr in by_depth {
@@ -409,7 +410,7 @@ pub fn sources(chart: &crate::chart::Chart) -> Vec<String> {
 /// under their own name, for the error). Run it on a thread of [`STACK_BYTES`], as renders
 /// are: deeply nested templates recurse deeply.
 pub fn preparse(sources: Vec<String>) -> Preparsed {
-    let mut trees = HashMap::with_capacity(sources.len());
+    let mut trees = HashMap::with_capacity_and_hasher(sources.len(), Default::default());
     for src in sources {
         if trees.contains_key(&src) {
             continue;

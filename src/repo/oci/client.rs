@@ -161,23 +161,7 @@ fn error_message(status: StatusCode, body: &str) -> String {
 impl Client {
     /// A client for `conn`.
     pub fn new(conn: &Connection) -> Result<Client, RepoError> {
-        let mut b = Http::builder()
-            .timeout(std::time::Duration::from_secs(120))
-            .danger_accept_invalid_certs(conn.insecure_skip_tls_verify);
-        if !conn.ca_file.is_empty() {
-            let pem = std::fs::read(&conn.ca_file).map_err(|e| RepoError::Io {
-                path: conn.ca_file.clone(),
-                source: e,
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| RepoError::User(format!("CA file {}: {e}", conn.ca_file)))?;
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
-        }
-        let http = b
-            .build()
-            .map_err(|e| RepoError::User(format!("HTTP client: {e}")))?;
+        let http = crate::repo::http::client(conn.insecure_skip_tls_verify, &conn.ca_file)?;
         let scheme = if conn.plain_http { "http" } else { "https" };
         Ok(Client {
             http,
