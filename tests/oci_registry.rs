@@ -301,36 +301,21 @@ fn registry_login_stores_credentials_helm_can_use() {
                 reg.host
             ))),
         );
-    pack_in(&home)
-        .args([
-            "registry",
-            "login",
-            &reg.host,
-            "-u",
-            "ann",
-            "--password-stdin",
-            "--plain-http",
-        ])
-        .write_stdin("wrong\n")
-        .assert()
+    let login = |password: &str| {
+        pack_in(&home)
+            .args(["registry", "login", &reg.host, "-u", "ann"])
+            .args(["--password-stdin", "--plain-http"])
+            .write_stdin(format!("{password}\n"))
+            .assert()
+    };
+    login("wrong")
         .failure()
         .stderr(predicates::str::contains("refused the credentials"));
     assert!(
         !config.exists(),
         "nothing is stored for refused credentials"
     );
-    pack_in(&home)
-        .args([
-            "registry",
-            "login",
-            &reg.host,
-            "-u",
-            "ann",
-            "--password-stdin",
-            "--plain-http",
-        ])
-        .write_stdin("s3cret\n")
-        .assert()
+    login("s3cret")
         .success()
         .stderr(predicates::str::contains("Login Succeeded"));
     let stored: serde_json::Value =
@@ -437,22 +422,35 @@ fn provenance_made_by_either_tool_verifies_with_both() {
         .unwrap()
         .join("src-0.1.0/demo");
 
-    // pack signs; helm and pack verify.
-    let signed = tmp.path().join("pack-signed");
-    pack_in(&home)
-        .args([
-            "package",
-            src.to_str().unwrap(),
-            "-d",
-            signed.to_str().unwrap(),
-            "--sign",
-            "--key",
-            "pack@example.com",
-            "--keyring",
-        ])
-        .arg(&keys.secring)
+    // `package --sign` by pack into `dest`, `verify` by either tool.
+    let sign = |dest: &str, key: &str, keyring: &Path| {
+        let mut c = pack_in(&home);
+        c.args(["package", src.to_str().unwrap(), "-d"])
+            .arg(tmp.path().join(dest))
+            .args(["--sign", "--key", key, "--keyring"])
+            .arg(keyring);
+        c
+    };
+    let verify = |tgz: &Path, keyring: &Path| {
+        let mut c = pack_in(&home);
+        c.arg("verify").arg(tgz).arg("--keyring").arg(keyring);
+        c
+    };
+    let helm_verify = |tgz: &Path, keyring: &Path| {
+        common::run_ok(
+            common::helm(&helm, &hh)
+                .arg("verify")
+                .arg(tgz)
+                .arg("--keyring")
+                .arg(keyring),
+        )
+    };
+
+    // pack signs; helm and pack verify, with the same report.
+    sign("pack-signed", "pack@example.com", &keys.secring)
         .assert()
         .success();
+    let signed = tmp.path().join("pack-signed");
     let tgz = signed.join("demo-0.1.0.tgz");
     let prov = std::fs::read_to_string(signed.join("demo-0.1.0.tgz.prov")).expect("prov");
     assert!(
@@ -463,85 +461,36 @@ fn provenance_made_by_either_tool_verifies_with_both() {
         prov.contains("\n...\nfiles:\n  demo-0.1.0.tgz: sha256:"),
         "{prov}"
     );
-    let helm_says = common::run_ok(
-        common::helm(&helm, &hh)
-            .args(["verify", tgz.to_str().unwrap(), "--keyring"])
-            .arg(&keys.pubring),
-    );
-    let pack_says = pack_in(&home)
-        .args(["verify", tgz.to_str().unwrap(), "--keyring"])
-        .arg(&keys.pubring)
-        .output()
-        .expect("pack verify");
+    let helm_says = helm_verify(&tgz, &keys.pubring);
+    let pack_says = verify(&tgz, &keys.pubring).output().expect("pack verify");
     assert!(pack_says.status.success(), "{}", stderr(&pack_says));
-    assert_eq!(
-        String::from_utf8_lossy(&pack_says.stdout),
-        helm_says,
-        "the same report"
-    );
+    assert_eq!(String::from_utf8_lossy(&pack_says.stdout), helm_says);
     assert!(
         helm_says.contains("Signed by: Pack Test <pack@example.com>"),
         "{helm_says}"
     );
     // An armored keyring works as well (helm's does not read one).
-    pack_in(&home)
-        .args(["verify", tgz.to_str().unwrap(), "--keyring"])
-        .arg(&keys.pubring_asc)
-        .assert()
-        .success();
+    verify(&tgz, &keys.pubring_asc).assert().success();
 
     // helm signs; pack verifies.
     let hsigned = tmp.path().join("helm-signed");
     common::run_ok(
         common::helm(&helm, &hh)
-            .args([
-                "package",
-                src.to_str().unwrap(),
-                "-d",
-                hsigned.to_str().unwrap(),
-                "--sign",
-                "--key",
-                "Pack Test",
-                "--keyring",
-            ])
+            .args(["package", src.to_str().unwrap(), "-d"])
+            .arg(&hsigned)
+            .args(["--sign", "--key", "Pack Test", "--keyring"])
             .arg(&keys.secring),
     );
-    pack_in(&home)
-        .args([
-            "verify",
-            hsigned.join("demo-0.1.0.tgz").to_str().unwrap(),
-            "--keyring",
-        ])
-        .arg(&keys.pubring)
+    verify(&hsigned.join("demo-0.1.0.tgz"), &keys.pubring)
         .assert()
         .success()
         .stdout(predicates::str::contains("Chart Hash Verified: sha256:"));
 
     // An Ed25519 key signs too.
-    let ed = tmp.path().join("ed-signed");
-    pack_in(&home)
-        .args([
-            "package",
-            src.to_str().unwrap(),
-            "-d",
-            ed.to_str().unwrap(),
-            "--sign",
-            "--key",
-            "Someone",
-            "--keyring",
-        ])
-        .arg(&other.secring)
+    sign("ed-signed", "Someone", &other.secring)
         .assert()
         .success();
-    common::run_ok(
-        common::helm(&helm, &hh)
-            .args([
-                "verify",
-                ed.join("demo-0.1.0.tgz").to_str().unwrap(),
-                "--keyring",
-            ])
-            .arg(&other.pubring),
-    );
+    helm_verify(&tmp.path().join("ed-signed/demo-0.1.0.tgz"), &other.pubring);
 
     // A passphrase-protected key needs its passphrase, from a file or stdin.
     let Some(locked) = gpg_key_with(
@@ -552,49 +501,25 @@ fn provenance_made_by_either_tool_verifies_with_both() {
     ) else {
         return;
     };
-    let sign_locked = |dest: &str, extra: &[&str]| {
-        let mut c = pack_in(&home);
-        c.args([
-            "package",
-            src.to_str().unwrap(),
-            "-d",
-            tmp.path().join(dest).to_str().unwrap(),
-            "--sign",
-            "--key",
-            "Locked",
-            "--keyring",
-        ])
-        .arg(&locked.secring)
-        .args(extra);
-        c
-    };
-    sign_locked("l1", &[])
+    sign("l1", "Locked", &locked.secring)
         .assert()
         .failure()
         .stderr(predicates::str::contains("protected by a passphrase"));
-    sign_locked("l2", &["--passphrase-file", "-"])
+    sign("l2", "Locked", &locked.secring)
+        .args(["--passphrase-file", "-"])
         .write_stdin("wrong\n")
         .assert()
         .failure()
         .stderr(predicates::str::contains("is the passphrase right?"));
-    sign_locked("l3", &["--passphrase-file", "-"])
+    sign("l3", "Locked", &locked.secring)
+        .args(["--passphrase-file", "-"])
         .write_stdin("hunter2\n")
         .assert()
         .success();
-    common::run_ok(
-        common::helm(&helm, &hh)
-            .args([
-                "verify",
-                tmp.path().join("l3/demo-0.1.0.tgz").to_str().unwrap(),
-                "--keyring",
-            ])
-            .arg(&locked.pubring),
-    );
+    helm_verify(&tmp.path().join("l3/demo-0.1.0.tgz"), &locked.pubring);
 
     // Refusals: another keyring, a changed archive, a missing .prov, a missing key.
-    pack_in(&home)
-        .args(["verify", tgz.to_str().unwrap(), "--keyring"])
-        .arg(&other.pubring)
+    verify(&tgz, &other.pubring)
         .assert()
         .failure()
         .stderr(predicates::str::contains("not made by any key in"));
@@ -608,34 +533,15 @@ fn provenance_made_by_either_tool_verifies_with_both() {
         tampered.join("demo-0.1.0.tgz.prov"),
     )
     .expect("copy");
-    pack_in(&home)
-        .args([
-            "verify",
-            tampered.join("demo-0.1.0.tgz").to_str().unwrap(),
-            "--keyring",
-        ])
-        .arg(&keys.pubring)
+    verify(&tampered.join("demo-0.1.0.tgz"), &keys.pubring)
         .assert()
         .failure()
         .stderr(predicates::str::contains("changed after signing"));
-    pack_in(&home)
-        .args(["verify", archive.to_str().unwrap(), "--keyring"])
-        .arg(&keys.pubring)
+    verify(&archive, &keys.pubring)
         .assert()
         .failure()
         .stderr(predicates::str::contains("no provenance file"));
-    pack_in(&home)
-        .args([
-            "package",
-            src.to_str().unwrap(),
-            "-d",
-            tmp.path().join("x").to_str().unwrap(),
-            "--sign",
-            "--key",
-            "Nobody",
-            "--keyring",
-        ])
-        .arg(&keys.secring)
+    sign("x", "Nobody", &keys.secring)
         .assert()
         .failure()
         .stderr(

@@ -296,23 +296,30 @@ pub fn pull(
             chart_layers.len()
         )));
     };
-    let archive = client.blob(&r.repository, chart_layer, LAYER_LIMIT)?;
-    let provenance = match layers.iter().find(|d| d.media_type == PROV_MEDIA_TYPE) {
-        Some(d) if with_provenance => Some(client.blob(&r.repository, d, LAYER_LIMIT)?),
-        _ => None,
-    };
-    // The file name comes from the config (Chart.yaml as JSON), as Helm names it.
+    // The config (for the file name) comes on a second connection while the archive and
+    // its provenance download, as helm fetches them.
     let config = manifest.get("config").and_then(descriptor_of);
-    let from_config = config
-        .filter(|c| c.media_type == CONFIG_MEDIA_TYPE)
-        .and_then(|c| client.blob(&r.repository, &c, 1 << 20).ok())
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|c| {
-            let name = c.get("name")?.as_str()?.to_owned();
-            let version = c.get("version")?.as_str()?.to_owned();
-            Some(format!("{name}-{version}.tgz"))
-        })
-        .filter(|n| safe_archive_name(n));
+    let (archive, provenance, from_config) = std::thread::scope(|scope| {
+        let named = scope.spawn(|| {
+            config
+                .filter(|c| c.media_type == CONFIG_MEDIA_TYPE)
+                .and_then(|c| client.blob(&r.repository, &c, 1 << 20).ok())
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|c| {
+                    let name = c.get("name")?.as_str()?.to_owned();
+                    let version = c.get("version")?.as_str()?.to_owned();
+                    Some(format!("{name}-{version}.tgz"))
+                })
+                .filter(|n| safe_archive_name(n))
+        });
+        let archive = client.blob(&r.repository, chart_layer, LAYER_LIMIT);
+        let provenance = match layers.iter().find(|d| d.media_type == PROV_MEDIA_TYPE) {
+            Some(d) if with_provenance => client.blob(&r.repository, d, LAYER_LIMIT).map(Some),
+            _ => Ok(None),
+        };
+        (archive, provenance, named.join().ok().flatten())
+    });
+    let (archive, provenance) = (archive?, provenance?);
     let file_name = from_config.unwrap_or_else(|| {
         let v = shown
             .rsplit(':')
