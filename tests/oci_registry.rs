@@ -202,6 +202,24 @@ fn helm_and_pack_push_and_pull_through_one_registry() {
         pdest.join("demo-0.2.0+build.1.tgz").is_file(),
         "the latest version, read back as +"
     );
+    // The release installed from the registry upgrades to that version from it.
+    pack_in(&home)
+        .args([
+            "upgrade",
+            "web",
+            &reg.url("pack/demo"),
+            "--plain-http",
+            "--kubeconfig",
+        ])
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .success();
+    pack_in(&home)
+        .args(["history", "web", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("demo-0.2.0+build.1"));
 
     // Clear refusals.
     pack_in(&home)
