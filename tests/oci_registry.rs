@@ -566,6 +566,10 @@ fn provenance_made_by_either_tool_verifies_with_both() {
             predicates::str::contains("no secret key in")
                 .and(predicates::str::contains("Pack Test <pack@example.com>")),
         );
+    assert!(
+        !tmp.path().join("x/demo-0.1.0.tgz").exists(),
+        "a failed --sign leaves no unsigned archive"
+    );
 
     // Through a registry: the .prov travels as a layer; pull and install --verify check it.
     let Some(reg) = Registry::start(&tmp.path().join("registry"), None) else {

@@ -79,6 +79,12 @@ pub fn package(args: &PackageArgs) -> CliResult {
         mtime: None,
     };
     let dirs = Dirs::from_env();
+    // Read once (stdin can be read only once), before anything is written.
+    let pass = if args.sign {
+        passphrase(args.passphrase_file.as_deref())?
+    } else {
+        None
+    };
     for chart in &args.charts {
         if args.dependency_update && chart.is_dir() {
             let mut progress = |line: &str| println!("{line}");
@@ -100,14 +106,15 @@ pub fn package(args: &PackageArgs) -> CliResult {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let prov = repo::provenance::sign(
-                &bytes,
-                &name,
-                key,
-                &args.keyring,
-                passphrase(args.passphrase_file.as_deref())?.as_deref(),
-            )
-            .context(format!("signing {}", p.path.display()))?;
+            let signed = repo::provenance::sign(&bytes, &name, key, &args.keyring, pass.as_deref());
+            let prov = match signed {
+                Ok(prov) => prov,
+                Err(e) => {
+                    // No unsigned archive is left behind by a failed --sign.
+                    let _ = std::fs::remove_file(&p.path);
+                    return Err(e).context(format!("signing {}", p.path.display()));
+                }
+            };
             let prov_path = PathBuf::from(format!("{}.prov", p.path.display()));
             repo::package::write_atomic(&prov_path, prov.as_bytes())?;
         }

@@ -29,6 +29,14 @@ pub enum RepoError {
         /// Why.
         message: String,
     },
+    /// An OCI registry could not be reached or answered an error.
+    #[error("{url}: {message}")]
+    Registry {
+        /// What was asked for.
+        url: String,
+        /// Why it failed.
+        message: String,
+    },
     /// A name or reference is wrong.
     #[error("{0}")]
     User(String),

@@ -58,7 +58,7 @@ impl Descriptor {
 }
 
 fn unreachable(url: &str, message: impl Into<String>) -> RepoError {
-    RepoError::Unreachable {
+    RepoError::Registry {
         url: url.to_owned(),
         message: message.into(),
     }
@@ -207,7 +207,9 @@ impl Client {
             if let Some(a) = auth {
                 req = req.header("Authorization", a);
             }
-            req.send().map_err(|e| unreachable(&url, describe(&e)))
+            req.send().map_err(|e| {
+                unreachable(&url, format!("cannot reach the registry: {}", describe(&e)))
+            })
         };
         let first = attempt(self.current_authorization().as_deref())?;
         if first.status() != StatusCode::UNAUTHORIZED {
