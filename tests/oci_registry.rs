@@ -58,17 +58,35 @@ fn helm_and_pack_push_and_pull_through_one_registry() {
     let home = tmp.path().join("home");
     let archive = helm_packaged(&helm, &hh, tmp.path(), "0.1.0");
 
+    // `pack|helm ARGS --plain-http`, which must succeed: its output.
+    let pack_ok = |args: &[&str]| {
+        let out = pack_in(&home)
+            .args(args)
+            .arg("--plain-http")
+            .output()
+            .expect("pack runs");
+        assert!(out.status.success(), "pack {args:?}: {}", stderr(&out));
+        out
+    };
+    let helm_ok = |args: &[&str]| {
+        let out = common::helm(&helm, &hh)
+            .args(args)
+            .arg("--plain-http")
+            .output()
+            .expect("helm runs");
+        assert!(out.status.success(), "helm {args:?}: {}", stderr(&out));
+        out
+    };
+    let tgz = archive.to_str().unwrap();
+    let same_bytes = |pulled: &Path| {
+        assert_eq!(
+            std::fs::read(pulled).expect("pulled"),
+            std::fs::read(&archive).expect("archive")
+        )
+    };
+
     // pack pushes, helm pushes the same file elsewhere: the same manifest, so one digest.
-    let pushed = pack_in(&home)
-        .args([
-            "push",
-            archive.to_str().unwrap(),
-            &reg.url("pack"),
-            "--plain-http",
-        ])
-        .output()
-        .expect("pack push");
-    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    let pushed = pack_ok(&["push", tgz, &reg.url("pack")]);
     assert!(
         pushed.stdout.is_empty(),
         "push writes to stderr, as helm does"
@@ -79,16 +97,7 @@ fn helm_and_pack_push_and_pull_through_one_registry() {
         "{}",
         stderr(&pushed)
     );
-    let out = common::helm(&helm, &hh)
-        .args([
-            "push",
-            archive.to_str().unwrap(),
-            &reg.url("helm"),
-            "--plain-http",
-        ])
-        .output()
-        .expect("helm push");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = helm_ok(&["push", tgz, &reg.url("helm")]);
     assert_eq!(
         digest_in(&stderr(&out)),
         pack_digest,
@@ -98,125 +107,60 @@ fn helm_and_pack_push_and_pull_through_one_registry() {
     // helm pulls what pack pushed: the same bytes, the same digest.
     let hdest = tmp.path().join("helm-pulled");
     std::fs::create_dir_all(&hdest).expect("dir");
-    let out = common::helm(&helm, &hh)
-        .args([
-            "pull",
-            &reg.url("pack/demo"),
-            "--version",
-            "0.1.0",
-            "--plain-http",
-            "-d",
-        ])
-        .arg(&hdest)
-        .output()
-        .expect("helm pull");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let hd = hdest.to_str().unwrap();
+    let out = helm_ok(&[
+        "pull",
+        &reg.url("pack/demo"),
+        "--version",
+        "0.1.0",
+        "-d",
+        hd,
+    ]);
     assert_eq!(digest_in(&stderr(&out)), pack_digest);
-    assert_eq!(
-        std::fs::read(hdest.join("demo-0.1.0.tgz")).expect("helm's pull"),
-        std::fs::read(&archive).expect("archive")
-    );
+    same_bytes(&hdest.join("demo-0.1.0.tgz"));
 
     // pack pulls what helm pushed, by a range (tags listed), and installs it.
     let pdest = tmp.path().join("pack-pulled");
-    let out = pack_in(&home)
-        .args([
-            "pull",
-            &reg.url("helm/demo"),
-            "--version",
-            "^0.1",
-            "--plain-http",
-            "-d",
-        ])
-        .arg(&pdest)
-        .output()
-        .expect("pack pull");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let pd = pdest.to_str().unwrap();
+    let out = pack_ok(&["pull", &reg.url("helm/demo"), "--version", "^0.1", "-d", pd]);
     assert!(stderr(&out).contains(&format!("Pulled: {}/helm/demo:0.1.0", reg.host)));
     assert_eq!(digest_in(&stderr(&out)), pack_digest);
-    assert_eq!(
-        std::fs::read(pdest.join("demo-0.1.0.tgz")).expect("pack's pull"),
-        std::fs::read(&archive).expect("archive")
-    );
-    pack_in(&home)
-        .args(["template", "r", &reg.url("helm/demo"), "--plain-http"])
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("name: r-demo"));
-    pack_in(&home)
-        .args(["show", "chart", &reg.url("helm/demo:0.1.0"), "--plain-http"])
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("name: demo"));
+    same_bytes(&pdest.join("demo-0.1.0.tgz"));
+    let out = pack_ok(&["template", "r", &reg.url("helm/demo")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name: r-demo"));
+    let out = pack_ok(&["show", "chart", &reg.url("helm/demo:0.1.0")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name: demo"));
     let cluster = common::server::TestServer::start(None);
-    pack_in(&home)
-        .args([
-            "install",
-            "web",
-            &reg.url("helm/demo"),
-            "--plain-http",
-            "--kubeconfig",
-        ])
-        .arg(&cluster.kubeconfig)
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("STATUS: deployed"));
+    let kc = cluster.kubeconfig.to_str().unwrap();
+    let out = pack_ok(&["install", "web", &reg.url("helm/demo"), "--kubeconfig", kc]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("STATUS: deployed"));
 
     // A `+` version is stored under a `_` tag, and found again as `+` by both tools.
     let plus = helm_packaged(&helm, &hh, tmp.path(), "0.2.0+build.1");
-    let out = pack_in(&home)
-        .args([
-            "push",
-            plus.to_str().unwrap(),
-            &reg.url("pack"),
-            "--plain-http",
-        ])
-        .output()
-        .expect("push +");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = pack_ok(&["push", plus.to_str().unwrap(), &reg.url("pack")]);
     assert!(
         stderr(&out).contains("pack/demo:0.2.0_build.1 contains an underscore"),
         "{}",
         stderr(&out)
     );
-    let out = common::helm(&helm, &hh)
-        .args([
-            "pull",
-            &reg.url("pack/demo"),
-            "--version",
-            "0.2.0+build.1",
-            "--plain-http",
-            "-d",
-        ])
-        .arg(&hdest)
-        .output()
-        .expect("helm pull +");
-    assert!(out.status.success(), "{}", stderr(&out));
+    helm_ok(&[
+        "pull",
+        &reg.url("pack/demo"),
+        "--version",
+        "0.2.0+build.1",
+        "-d",
+        hd,
+    ]);
     assert!(hdest.join("demo-0.2.0+build.1.tgz").is_file());
-    pack_in(&home)
-        .args(["pull", &reg.url("pack/demo"), "--plain-http", "-d"])
-        .arg(&pdest)
-        .assert()
-        .success();
+    pack_ok(&["pull", &reg.url("pack/demo"), "-d", pd]);
     assert!(
         pdest.join("demo-0.2.0+build.1.tgz").is_file(),
         "the latest version, read back as +"
     );
     // The release installed from the registry upgrades to that version from it.
+    pack_ok(&["upgrade", "web", &reg.url("pack/demo"), "--kubeconfig", kc]);
     pack_in(&home)
-        .args([
-            "upgrade",
-            "web",
-            &reg.url("pack/demo"),
-            "--plain-http",
-            "--kubeconfig",
-        ])
-        .arg(&cluster.kubeconfig)
-        .assert()
-        .success();
-    pack_in(&home)
-        .args(["history", "web", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
+        .args(["history", "web", "--kubeconfig", kc])
         .assert()
         .success()
         .stdout(predicates::str::contains("demo-0.2.0+build.1"));
