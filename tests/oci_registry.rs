@@ -352,6 +352,21 @@ fn registry_login_stores_credentials_helm_can_use() {
         .assert()
         .success();
     assert!(tmp.path().join("p/demo-0.1.0.tgz").is_file());
+    // Credentials from `docker login` (Docker's config.json) are used too, as helm uses them.
+    std::fs::create_dir_all(home.join("docker")).expect("dir");
+    std::fs::write(
+        home.join("docker/config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YW5uOnMzY3JldA=="}}}}}}"#,
+            reg.host
+        ),
+    )
+    .expect("docker config");
+    pack_in(&home)
+        .args(["pull", &reg.url("charts/demo"), "--plain-http", "-d"])
+        .arg(tmp.path().join("d"))
+        .assert()
+        .success();
 }
 
 #[test]

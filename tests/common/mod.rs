@@ -77,7 +77,8 @@ pub fn pack_in(home: &Path) -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("pack").expect("pack binary");
     c.env("PACK_CONFIG_HOME", home.join("config"))
         .env("PACK_CACHE_HOME", home.join("cache"))
-        .env("PACK_DATA_HOME", home.join("data"));
+        .env("PACK_DATA_HOME", home.join("data"))
+        .env("DOCKER_CONFIG", home.join("docker"));
     c
 }
 

@@ -15,6 +15,31 @@ pub struct Credential {
     pub password: String,
 }
 
+/// Docker's own `config.json`: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub fn docker_config() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker"))
+        })?;
+    Some(dir.join("config.json"))
+}
+
+/// The credential for `host` from pack's file, else from Docker's (`docker login` users
+/// need no second login, as with helm). An unreadable Docker file is ignored: it is not
+/// pack's.
+pub fn lookup(
+    own: &Path,
+    docker: Option<&Path>,
+    host: &str,
+) -> Result<Option<Credential>, RepoError> {
+    if let Some(c) = get(own, host)? {
+        return Ok(Some(c));
+    }
+    Ok(docker.and_then(|d| get(d, host).ok().flatten()))
+}
+
 fn io(path: &Path, e: std::io::Error) -> RepoError {
     RepoError::Io {
         path: path.display().to_string(),
@@ -191,6 +216,30 @@ mod tests {
         assert!(!remove(&path, "localhost:5000").unwrap());
         assert_eq!(get(&path, "localhost:5000").unwrap(), None);
         assert!(get(&path, "index.docker.io").unwrap().is_some());
+    }
+
+    #[test]
+    fn docker_credentials_are_the_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("pack.json");
+        let docker = dir.path().join("docker.json");
+        std::fs::write(
+            &docker,
+            r#"{"auths":{"ghcr.io":{"auth":"ZDpw"},"h":{"auth":"ZDpw"}}}"#,
+        )
+        .unwrap();
+        std::fs::write(&own, r#"{"auths":{"h":{"auth":"cDpw"}}}"#).unwrap();
+        let user = |host| {
+            lookup(&own, Some(&docker), host)
+                .unwrap()
+                .map(|c| c.username)
+        };
+        assert_eq!(user("ghcr.io").as_deref(), Some("d"), "from Docker's file");
+        assert_eq!(user("h").as_deref(), Some("p"), "pack's own wins");
+        assert_eq!(user("other"), None);
+        // A broken Docker file is not pack's to complain about.
+        std::fs::write(&docker, "{nope").unwrap();
+        assert_eq!(user("ghcr.io"), None);
     }
 
     #[test]

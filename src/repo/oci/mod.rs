@@ -166,7 +166,8 @@ pub struct Options {
 
 fn connect(dirs: &Dirs, host: &str, opts: &Options) -> Result<Client, RepoError> {
     let credential = if opts.username.is_empty() {
-        credentials::get(&dirs.registry_config(), host)?
+        let docker = credentials::docker_config();
+        credentials::lookup(&dirs.registry_config(), docker.as_deref(), host)?
     } else {
         Some(Credential {
             username: opts.username.clone(),
