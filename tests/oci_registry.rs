@@ -608,6 +608,50 @@ fn provenance_made_by_either_tool_verifies_with_both() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("no provenance file"));
+    // dependency update --verify: a signed dependency passes; with the wrong keyring, or
+    // unsigned, it is refused and charts/ is left alone.
+    let parent = tmp.path().join("parent");
+    std::fs::create_dir_all(parent.join("templates")).expect("dir");
+    let deps = |path: &str| {
+        std::fs::write(
+            parent.join("Chart.yaml"),
+            format!(
+                "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n  - name: demo\n    version: 0.1.0\n    repository: {}\n",
+                reg.url(path)
+            ),
+        )
+        .expect("Chart.yaml")
+    };
+    let update = |keyring: &Path| {
+        let mut c = pack_in(&home);
+        c.args([
+            "dependency",
+            "update",
+            "--plain-http",
+            "--verify",
+            "--keyring",
+        ])
+        .arg(keyring)
+        .arg(&parent);
+        c
+    };
+    deps("signed");
+    update(&other.pubring)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("dependency demo-0.1.0.tgz"));
+    assert!(
+        !parent.join("charts").exists(),
+        "nothing fetched into charts/"
+    );
+    update(&keys.pubring).assert().success();
+    assert!(parent.join("charts/demo-0.1.0.tgz").is_file());
+    deps("unsigned");
+    update(&keys.pubring)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no provenance file"));
+
     let cluster = common::server::TestServer::start(None);
     pack_in(&home)
         .args([

@@ -37,6 +37,13 @@ pub struct FetchArgs {
     /// Speak HTTP (not HTTPS) to oci:// registries.
     #[arg(long)]
     pub plain_http: bool,
+    /// Check each downloaded chart's provenance file (.prov) against --keyring; nothing in
+    /// charts/ changes unless all pass. (file:// and vendored charts are not signed.)
+    #[arg(long)]
+    pub verify: bool,
+    /// The public keyring for --verify (binary or armored).
+    #[arg(long, value_name = "FILE", default_value_os_t = super::package::default_keyring("pubring.gpg"))]
+    pub keyring: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +78,7 @@ fn fetch(args: &FetchArgs, build: bool) -> CliResult {
             plain_http: args.plain_http,
             ..Default::default()
         },
+        verify: args.verify.then(|| args.keyring.clone()),
     };
     let what = if build { "building" } else { "updating" };
     let run = if build {

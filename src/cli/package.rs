@@ -93,6 +93,7 @@ pub fn package(args: &PackageArgs) -> CliResult {
                 skip_refresh: false,
                 progress: &mut progress,
                 oci: Default::default(),
+                verify: None,
             };
             repo::dependency::update(chart, &mut o)
                 .context(format!("updating the dependencies of {}", chart.display()))?;

@@ -176,6 +176,8 @@ pub struct Options<'a> {
     /// How to reach `oci://` repositories (`--plain-http`, TLS; credentials are those of
     /// `registry login`).
     pub oci: super::oci::Options,
+    /// `--verify`: the keyring every downloaded chart's provenance file must check against.
+    pub verify: Option<PathBuf>,
 }
 
 /// Where one dependency's archive comes from.
@@ -451,11 +453,11 @@ fn download_all(
                 let index = indexes.get(&r.url).ok_or_else(|| {
                     DependencyError::User(format!("no index for repository {}", r.url))
                 })?;
-                let got = http::fetch_chart(r, index, &l.name, &l.version, false)?;
-                (
-                    format!("{}-{}.tgz", l.name, l.version),
-                    checked(l, &r.url, got.bytes)?,
-                )
+                let with_prov = opts.verify.is_some();
+                let got = http::fetch_chart(r, index, &l.name, &l.version, with_prov)?;
+                let bytes = checked(l, &r.url, got.bytes)?;
+                verified(l, &bytes, got.provenance.as_deref(), opts.verify.as_deref())?;
+                (format!("{}-{}.tgz", l.name, l.version), bytes)
             }
             Source::Oci(url) => {
                 progress(&format!(
@@ -463,15 +465,16 @@ fn download_all(
                     l.name, l.repository
                 ));
                 let reference = format!("{url}/{}", l.name);
-                let got = super::oci::pull(opts.dirs, &reference, &l.version, false, &opts.oci)?;
+                let with_prov = opts.verify.is_some();
+                let got =
+                    super::oci::pull(opts.dirs, &reference, &l.version, with_prov, &opts.oci)?;
                 progress(&format!(
                     "Pulled: {}\nDigest: {}",
                     got.reference, got.digest
                 ));
-                (
-                    format!("{}-{}.tgz", l.name, l.version),
-                    checked(l, url, got.archive)?,
-                )
+                let bytes = checked(l, url, got.archive)?;
+                verified(l, &bytes, got.provenance.as_deref(), opts.verify.as_deref())?;
+                (format!("{}-{}.tgz", l.name, l.version), bytes)
             }
             Source::Vendored => continue,
         };
@@ -540,6 +543,27 @@ fn checked(l: &Locked, from: &str, bytes: Vec<u8>) -> Result<Vec<u8>, Dependency
         )));
     }
     Ok(bytes)
+}
+
+/// With `--verify` (a keyring), a downloaded dependency's provenance must check out.
+fn verified(
+    l: &Locked,
+    archive: &[u8],
+    provenance: Option<&[u8]>,
+    keyring: Option<&Path>,
+) -> Result<(), DependencyError> {
+    let Some(keyring) = keyring else {
+        return Ok(());
+    };
+    let name = format!("{}-{}.tgz", l.name, l.version);
+    let prov = provenance.ok_or_else(|| {
+        DependencyError::User(format!(
+            "dependency {name}: its repository offers no provenance file, so --verify cannot check it"
+        ))
+    })?;
+    super::provenance::verify(archive, &name, prov, keyring)
+        .map(|_| ())
+        .map_err(|e| DependencyError::User(format!("dependency {name}: {e}")))
 }
 
 /// What `update` or `build` did.
