@@ -653,34 +653,19 @@ fn provenance_made_by_either_tool_verifies_with_both() {
         .stderr(predicates::str::contains("no provenance file"));
 
     let cluster = common::server::TestServer::start(None);
-    pack_in(&home)
-        .args([
-            "install",
-            "bad",
-            &reg.url("signed/demo"),
-            "--plain-http",
-            "--verify",
-            "--keyring",
-        ])
-        .arg(&other.pubring)
-        .arg("--kubeconfig")
-        .arg(&cluster.kubeconfig)
-        .assert()
-        .failure();
-    pack_in(&home)
-        .args([
-            "install",
-            "good",
-            &reg.url("signed/demo"),
-            "--plain-http",
-            "--verify",
-            "--keyring",
-        ])
-        .arg(&keys.pubring)
-        .arg("--kubeconfig")
-        .arg(&cluster.kubeconfig)
-        .assert()
-        .success();
+    // `install NAME` from the signed chart with --verify against `keyring`.
+    let install_verified = |name: &str, keyring: &Path| {
+        pack_in(&home)
+            .args(["install", name, &reg.url("signed/demo"), "--plain-http"])
+            .arg("--verify")
+            .arg("--keyring")
+            .arg(keyring)
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .assert()
+    };
+    install_verified("bad", &other.pubring).failure();
+    install_verified("good", &keys.pubring).success();
     let listed = pack_in(&home)
         .args(["list", "-q", "--kubeconfig"])
         .arg(&cluster.kubeconfig)
