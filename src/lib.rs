@@ -13,6 +13,7 @@ pub mod release;
 pub mod render;
 pub mod repo;
 pub mod settings;
+pub mod timing;
 pub mod validate;
 pub mod value;
 pub mod values;

@@ -12,7 +12,9 @@ unsafe extern "C" {
 }
 
 fn main() -> std::process::ExitCode {
+    pack::timing::mark("start");
     let status = pack::cli::run_status();
+    pack::timing::mark("end");
     // Every file is closed and all output flushed by now. What remains at a normal exit is
     // the allocator's clean-up: returning freed memory to the OS page by page (`madvise`),
     // about 4% of a large chart's render, for memory the process is about to drop whole.

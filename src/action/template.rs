@@ -89,7 +89,11 @@ pub fn render_chart(
     req: &TemplateRequest,
     stdin: &mut dyn Read,
 ) -> Result<TemplateResult, TemplateError> {
-    render_loaded(chart::load(&req.chart)?, req, stdin)
+    // The render thread starts while the chart loads.
+    let worker = render::worker::Worker::start();
+    let c = chart::load(&req.chart)?;
+    crate::timing::mark("chart loaded");
+    render_loaded_on(c, req, stdin, worker)
 }
 
 /// A line as Helm 4 logs it to stderr (Go's slog text format): `level=WARN msg="…"`.
@@ -116,6 +120,8 @@ pub struct RenderedChart {
     pub warnings: Vec<String>,
     /// The user-supplied values.
     pub config: crate::value::Map,
+    /// Documents already parsed while the render ran (see [`manifest::split_with`]).
+    pub documents: manifest::ParsedDocuments,
 }
 
 /// [`render_chart`] for a chart already in memory (`req.chart` is not read).
@@ -124,13 +130,23 @@ pub fn render_loaded(
     req: &TemplateRequest,
     stdin: &mut dyn Read,
 ) -> Result<TemplateResult, TemplateError> {
+    render_loaded_on(chart, req, stdin, None)
+}
+
+fn render_loaded_on(
+    chart: chart::Chart,
+    req: &TemplateRequest,
+    stdin: &mut dyn Read,
+    worker: Option<render::worker::Worker>,
+) -> Result<TemplateResult, TemplateError> {
     let RenderedChart {
         chart,
         mut rendered,
         warnings,
         config,
-    } = render_files(chart, req, stdin)?;
-    let (mut manifests, mut hooks) = manifest::split(&rendered.files)?;
+        mut documents,
+    } = render_files_on(chart, req, stdin, worker)?;
+    let (mut manifests, mut hooks) = manifest::split_with(&rendered.files, &mut documents)?;
     let sources = rendered
         .files
         .iter_mut()
@@ -138,6 +154,7 @@ pub fn render_loaded(
         .collect();
     manifest::sort_install_order(&mut manifests);
     manifest::sort_install_order(&mut hooks);
+    crate::timing::mark("manifests split and sorted");
     let mut crds = Vec::new();
     collect_crds(&chart, chart.name(), &mut crds);
     Ok(TemplateResult {
@@ -153,9 +170,19 @@ pub fn render_loaded(
 
 /// Loads values and renders a chart in memory to files (`req.chart` is not read).
 pub fn render_files(
+    chart: chart::Chart,
+    req: &TemplateRequest,
+    stdin: &mut dyn Read,
+) -> Result<RenderedChart, TemplateError> {
+    render_files_on(chart, req, stdin, None)
+}
+
+/// [`render_files`] on a render thread already started (else one is started here).
+fn render_files_on(
     mut chart: chart::Chart,
     req: &TemplateRequest,
     stdin: &mut dyn Read,
+    worker: Option<render::worker::Worker>,
 ) -> Result<RenderedChart, TemplateError> {
     if chart.metadata.is_library() {
         return Err(TemplateError::Library(chart.name().to_owned()));
@@ -176,48 +203,80 @@ pub fn render_files(
         let mut ignored = Vec::new();
         crate::values::coalesce::coalesce_tables(&mut user.values, base, &mut ignored);
     }
-    // Go templates parse on another core while values are computed; RSA keys the templates
-    // will ask for are generated meanwhile.
+    // Go templates parse on the render thread and here, after values are computed; RSA keys
+    // the templates will ask for are generated meanwhile.
     let sources = render::gotmpl::sources(&chart);
-    let keys: usize = sources
-        .iter()
-        .map(|s| {
-            ["genCA", "genSignedCert", "genSelfSignedCert"]
-                .iter()
-                .map(|f| s.matches(f).count())
-                .sum::<usize>()
-        })
-        .sum();
+    let keys: usize = sources.iter().map(|s| rsa_key_calls(s)).sum();
     if keys > 0 {
         crate::funcs::crypto::pregenerate_rsa_2048(keys.min(4));
     }
-    let (computed, preparsed) = std::thread::scope(|s| {
-        let ahead = if sources.is_empty() {
-            None
-        } else {
-            std::thread::Builder::new()
-                .name("pack-preparse".into())
-                .stack_size(render::gotmpl::STACK_BYTES)
-                .spawn_scoped(s, || render::gotmpl::preparse(sources))
-                .ok()
-        };
-        let computed = values::compute(&mut chart, &user, req.skip_schema_validation);
-        let preparsed = ahead.and_then(|h| h.join().ok());
-        (computed, preparsed)
-    });
+    let helm_templates = !sources.is_empty();
+    let worker = if helm_templates {
+        worker.or_else(render::worker::Worker::start)
+    } else {
+        None
+    };
+    let queue = std::sync::Arc::new(render::gotmpl::ParseQueue::new(sources));
+    if let Some(w) = &worker {
+        let q = queue.clone();
+        w.send(move || {
+            q.work();
+            crate::timing::mark("templates parsed (its share)");
+        });
+    }
+    let computed = values::compute(&mut chart, &user, req.skip_schema_validation);
+    crate::timing::mark("values computed");
+    queue.work();
+    crate::timing::mark("templates parsed (its share)");
     let computed = computed?;
-    let rendered = render::render(
-        &chart,
-        &computed.values,
-        &req.release,
-        &caps,
-        &RenderOptions {
-            strict: req.strict,
-            preparsed: preparsed.map(|p| std::sync::Arc::new(std::sync::Mutex::new(p))),
-            lookup: req.lookup.clone(),
-            ..RenderOptions::default()
-        },
-    )?;
+    let opts = RenderOptions {
+        strict: req.strict,
+        lookup: req.lookup.clone(),
+        ..RenderOptions::default()
+    };
+    let mut documents = manifest::ParsedDocuments::default();
+    let (chart, rendered) = match worker {
+        // The worker finishes its share of parsing before it takes the render; each file it
+        // renders is parsed here meanwhile.
+        Some(w) => {
+            let (release, caps) = (req.release.clone(), caps.clone());
+            let values = computed.values;
+            let (stream, files) = std::sync::mpsc::channel();
+            let ran = w.submit(move || {
+                let opts = RenderOptions {
+                    preparsed: Some(std::sync::Arc::new(std::sync::Mutex::new(queue.take()))),
+                    stream: Some(stream),
+                    ..opts
+                };
+                let rendered = render::render(&chart, &values, &release, &caps, &opts);
+                // The stream ends here, before anything is set aside to be freed later.
+                drop(opts);
+                render::worker::discard(values);
+                (chart, rendered)
+            });
+            while let Ok(content) = files.recv() {
+                documents.add_file(&content, false);
+            }
+            match ran.recv().ok() {
+                Some(r) => r,
+                None => {
+                    return Err(TemplateError::Render(RenderFailure::Template(Box::new(
+                        render::RenderError::engine("the template engine crashed".into()),
+                    ))));
+                }
+            }
+        }
+        None => {
+            let opts = RenderOptions {
+                preparsed: helm_templates
+                    .then(|| std::sync::Arc::new(std::sync::Mutex::new(queue.take()))),
+                ..opts
+            };
+            let rendered = render::render(&chart, &computed.values, &req.release, &caps, &opts);
+            (chart, rendered)
+        }
+    };
+    let rendered = rendered?;
     // Helm's log lines: coalescing notes at INFO, a deprecated chart at WARN.
     let mut warnings: Vec<String> = computed
         .warnings
@@ -232,7 +291,21 @@ pub fn render_files(
         rendered,
         warnings,
         config: user.values,
+        documents,
     })
+}
+
+/// How many times a template names `genCA`, `genSignedCert` or `genSelfSignedCert`.
+fn rsa_key_calls(source: &str) -> usize {
+    let b = source.as_bytes();
+    memchr::memmem::find_iter(b, b"gen")
+        .filter(|&at| {
+            let rest = &b[at + 3..];
+            rest.starts_with(b"CA")
+                || rest.starts_with(b"SignedCert")
+                || rest.starts_with(b"SelfSignedCert")
+        })
+        .count()
 }
 
 fn collect_crds(c: &chart::Chart, prefix: &str, out: &mut Vec<(String, String)>) {
@@ -241,5 +314,18 @@ fn collect_crds(c: &chart::Chart, prefix: &str, out: &mut Vec<(String, String)>)
     }
     for sub in &c.dependencies {
         collect_crds(sub, &format!("{prefix}/charts/{}", sub.name()), out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rsa_key_calls_are_counted_by_name() {
+        let src = r#"{{ $ca := genCA "x" 365 }}{{ genSignedCert "a" nil nil 1 $ca }}
+{{ genSelfSignedCert "b" nil nil 1 }} generated {{ genPrivateKey "rsa" }} {{ genCAx }}"#;
+        // genCAx counts too: the scan is a cheap over-estimate that only starts key
+        // generation early, never decides what a template gets.
+        assert_eq!(super::rsa_key_calls(src), 4);
+        assert_eq!(super::rsa_key_calls("no keys here, gen"), 0);
     }
 }

@@ -27,7 +27,11 @@ pub struct ChartFile {
 impl ChartFile {
     /// The contents as text (invalid UTF-8 replaced).
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.data)
+        // `from_utf8` checks ASCII a word at a time; the lossy path is for broken files.
+        match std::str::from_utf8(&self.data) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(&self.data),
+        }
     }
 }
 

@@ -114,6 +114,7 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a new native chart with a Deployment, Service, Ingress and more.
     Create(create::CreateArgs),
@@ -197,6 +198,7 @@ pub fn run_status() -> u8 {
             return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
         }
     };
+    crate::timing::mark("arguments parsed");
     report::set_color(cli.global.color);
     let status = match dispatch(cli) {
         Ok(()) => EXIT_OK,

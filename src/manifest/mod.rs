@@ -122,6 +122,46 @@ fn locate(file: &str, template_line: usize, rendered_line: usize, text: &str) ->
 /// order), as Helm does: documents are separated by `---` at a line start; empty ones are
 /// dropped; a hook with an unknown event is dropped whole.
 pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), ManifestError> {
+    split_with(files, &mut ParsedDocuments::default())
+}
+
+/// Documents parsed while a render was still running (see [`ParsedDocuments::add_file`]),
+/// by their text; [`split_with`] takes them instead of parsing again.
+#[derive(Debug, Default)]
+pub struct ParsedDocuments {
+    /// Documents of Go-template charts (YAML 1.1), then of native charts (YAML 1.2).
+    by_flavor: [HashMap<String, Result<Value, crate::value::yaml::YamlError>>; 2],
+}
+
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+impl ParsedDocuments {
+    /// Parses every document of a rendered file's content (`native`: the chart's flavour).
+    pub fn add_file(&mut self, content: &str, native: bool) {
+        let parsed = &mut self.by_flavor[usize::from(native)];
+        for (_, doc) in documents(content) {
+            let doc = doc.trim();
+            if !doc.is_empty() && !parsed.contains_key(doc) {
+                parsed.insert(doc.to_owned(), parse_document(doc, native));
+            }
+        }
+    }
+
+    /// The parse of `doc`, once (a document repeated in several files is parsed again).
+    fn take(
+        &mut self,
+        doc: &str,
+        native: bool,
+    ) -> Option<Result<Value, crate::value::yaml::YamlError>> {
+        self.by_flavor[usize::from(native)].remove(doc)
+    }
+}
+
+/// [`split`], taking documents already parsed from `ready`.
+pub fn split_with(
+    files: &[RenderedFile],
+    ready: &mut ParsedDocuments,
+) -> Result<(Vec<Manifest>, Vec<Manifest>), ManifestError> {
     // Every document first, then parsed (on two cores when there is much to parse), then
     // sorted into manifests and hooks in document order.
     let mut docs: Vec<(&RenderedFile, usize, &str)> = Vec::new();
@@ -138,12 +178,25 @@ pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), M
     let parse = |&(file, offset, doc): &(&RenderedFile, usize, &str)| {
         parse_document(doc.trim(), file.native).map_err(|e| document_error(file, offset, doc, &e))
     };
-    let total: usize = docs.iter().map(|d| d.2.len()).sum();
-    let parsed: Vec<Result<Value, ManifestError>> = if total >= PARALLEL_BYTES && docs.len() > 1 {
-        parse_on_two_cores(&docs, &parse)
+    let mut parsed: Vec<Option<Result<Value, ManifestError>>> = docs
+        .iter()
+        .map(|&(file, offset, doc)| {
+            ready
+                .take(doc.trim(), file.native)
+                .map(|r| r.map_err(|e| document_error(file, offset, doc, &e)))
+        })
+        .collect();
+    let missing: Vec<usize> = (0..docs.len()).filter(|&i| parsed[i].is_none()).collect();
+    let total: usize = missing.iter().map(|&i| docs[i].2.len()).sum();
+    let fresh: Vec<Result<Value, ManifestError>> = if total >= PARALLEL_BYTES && missing.len() > 1 {
+        parse_on_two_cores(&missing, &|&i: &usize| parse(&docs[i]))
     } else {
-        docs.iter().map(parse).collect()
+        missing.iter().map(|&i| parse(&docs[i])).collect()
     };
+    for (i, r) in missing.into_iter().zip(fresh) {
+        parsed[i] = Some(r);
+    }
+    let parsed = parsed.into_iter().flatten();
     let mut manifests = Vec::new();
     let mut hooks = Vec::new();
     for ((file, _, doc), object) in docs.iter().zip(parsed) {
@@ -373,6 +426,28 @@ mod tests {
             .map(|(_, d)| d.trim())
             .collect();
         assert_eq!(docs, ["a: 1", "---\nb: 2"]);
+    }
+
+    #[test]
+    fn documents_parsed_ahead_are_used_and_errors_keep_their_file() {
+        let content = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+        let files = [file("c/templates/a.yaml", content)];
+        let mut ready = ParsedDocuments::default();
+        ready.add_file(content, true);
+        // The same text twice: one parse is handed out, the repeat is parsed again.
+        assert_eq!(ready.by_flavor[1].len(), 1);
+        let ahead = split_with(&files, &mut ready).map(|(m, _)| m.len());
+        assert_eq!(ahead.ok(), Some(2));
+        assert!(ready.by_flavor[1].is_empty());
+        // A parse that failed ahead fails the split with the file's name and lines.
+        let broken = "a: [1\n";
+        let files = [file("c/templates/b.yaml", broken)];
+        let mut ready = ParsedDocuments::default();
+        ready.add_file(broken, true);
+        let ahead = split_with(&files, &mut ready).err().map(|e| (e.file, e.rendered_line));
+        let fresh = split(&files).err().map(|e| (e.file, e.rendered_line));
+        assert_eq!(ahead, fresh);
+        assert_eq!(ahead.map(|(f, _)| f), Some("c/templates/b.yaml".to_owned()));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod context;
 pub mod files;
 pub mod gotmpl;
 pub mod native;
+pub mod worker;
 
 pub use context::ReleaseInfo;
 
@@ -26,6 +27,9 @@ pub struct RenderOptions {
     pub foreign_defines: std::sync::Arc<std::collections::HashSet<String>>,
     /// What `lookup` answers from a live cluster; `None` offline (every lookup is empty).
     pub lookup: Option<std::sync::Arc<LookupTable>>,
+    /// Where each Go-template file's output (not NOTES.txt) goes as soon as it is executed,
+    /// so that another thread parses its documents while the rest renders.
+    pub stream: Option<std::sync::mpsc::Sender<String>>,
 }
 
 /// What a `lookup` asks for: `lookup apiVersion kind namespace name`.
@@ -194,7 +198,7 @@ impl fmt::Display for RenderError {
 }
 
 impl RenderError {
-    fn engine(message: String) -> Self {
+    pub(crate) fn engine(message: String) -> Self {
         RenderError {
             template: "(engine)".into(),
             line: None,

@@ -42,6 +42,9 @@ pub fn render(
     caps: &Capabilities,
     opts: &RenderOptions,
 ) -> Result<Vec<RenderedFile>, Box<RenderError>> {
+    if super::worker::on_worker() {
+        return render_here(charts, release, caps, opts);
+    }
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("pack-gotmpl".into())
@@ -189,6 +192,12 @@ fn render_here(
         if content.contains("<no value>") {
             content = content.replace("<no value>", "");
         }
+        if let Some(stream) = &opts.stream
+            && !path.ends_with("/templates/NOTES.txt")
+        {
+            // The reader may be gone (it stopped at an error); the render goes on alone.
+            let _ = stream.send(content.clone());
+        }
         out.push(RenderedFile {
             path: path.clone(),
             content,
@@ -196,6 +205,9 @@ fn render_here(
             template_source: job.source.clone().into_owned(),
         });
     }
+    crate::timing::mark("templates executed");
+    // Freed after the result is handed back when on a render worker.
+    super::worker::discard((engine, tops, values_of, release_v, caps_v));
     Ok(out)
 }
 
@@ -406,18 +418,47 @@ pub fn sources(chart: &crate::chart::Chart) -> Vec<String> {
     out
 }
 
-/// Parses sources ahead of rendering; files that fail are left out (they are parsed again
-/// under their own name, for the error). Run it on a thread of [`STACK_BYTES`], as renders
-/// are: deeply nested templates recurse deeply.
-pub fn preparse(sources: Vec<String>) -> Preparsed {
-    let mut trees = HashMap::with_capacity_and_hasher(sources.len(), Default::default());
-    for src in sources {
-        if trees.contains_key(&src) {
-            continue;
-        }
-        if let Ok(parsed) = parse::parse(AHEAD_NAME, &src, &exec::has_function) {
-            trees.insert(src, parsed);
+/// Templates to parse ahead of rendering, shared out between threads: each takes the next
+/// file until none is left. Files that fail are left out (they are parsed again under their
+/// own name, for the error). Run it on threads of [`STACK_BYTES`] or on the main thread:
+/// parsing recurses only as deep as actions nest.
+#[derive(Debug, Default)]
+pub struct ParseQueue {
+    sources: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
+    parsed: std::sync::Mutex<Preparsed>,
+}
+
+impl ParseQueue {
+    /// A queue of `sources` (see [`sources`]).
+    pub fn new(sources: Vec<String>) -> ParseQueue {
+        ParseQueue {
+            sources,
+            ..ParseQueue::default()
         }
     }
-    Preparsed { trees }
+
+    /// Parses files until none is left to take.
+    pub fn work(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(src) = self.sources.get(i) else {
+                return;
+            };
+            if let Ok(parsed) = parse::parse(AHEAD_NAME, src, &exec::has_function)
+                && let Ok(mut done) = self.parsed.lock()
+            {
+                done.trees.insert(src.clone(), parsed);
+            }
+        }
+    }
+
+    /// What was parsed (by every thread that has returned from [`ParseQueue::work`]).
+    pub fn take(&self) -> Preparsed {
+        self.parsed
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
 }

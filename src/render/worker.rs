@@ -1,0 +1,122 @@
+//! The render thread: started early (its start-up overlaps chart loading), it has the deep
+//! stack templates need, parses Go templates beside value computation, renders, and frees
+//! a render's memory after handing the result back.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::sync::mpsc;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+    static TRASH: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A thread with [`super::gotmpl::STACK_BYTES`] of stack that runs jobs in the order they
+/// are sent. Dropping the handle lets the thread end once its jobs are done; nobody waits
+/// for it.
+#[derive(Debug)]
+pub struct Worker {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Worker {
+    /// Starts the thread; `None` when the system refuses one (callers render in place).
+    pub fn start() -> Option<Worker> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("pack-render".into())
+            .stack_size(super::gotmpl::STACK_BYTES)
+            .spawn(move || {
+                ON_WORKER.with(|w| w.set(true));
+                while let Ok(job) = queue.recv() {
+                    job();
+                    // What jobs set aside is freed now, after their results were sent.
+                    TRASH.with(|t| t.borrow_mut().clear());
+                }
+            })
+            .ok()?;
+        Some(Worker { jobs })
+    }
+
+    /// Queues `job` without waiting for it.
+    pub fn send(&self, job: impl FnOnce() + Send + 'static) {
+        // A worker that is gone has no jobs to run; the callers' `run` notices.
+        let _ = self.jobs.send(Box::new(job));
+    }
+
+    /// Runs `job` after the jobs already queued and waits for its result; `None` if the
+    /// thread died (a panic in a job).
+    pub fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        self.submit(job).recv().ok()
+    }
+
+    /// Queues `job`; its result arrives on the receiver (which fails if the thread died).
+    pub fn submit<R: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> R + Send + 'static,
+    ) -> mpsc::Receiver<R> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(move || {
+            let _ = tx.send(job());
+        });
+        rx
+    }
+}
+
+/// True on a [`Worker`]'s thread (renders run there directly instead of on a new thread).
+pub fn on_worker() -> bool {
+    ON_WORKER.with(Cell::get)
+}
+
+/// Drops `value` later when on a worker (after the current job's result is handed back, so
+/// freeing a large render is not on the caller's path), now elsewhere.
+pub fn discard<T: 'static>(value: T) {
+    if on_worker() {
+        TRASH.with(|t| t.borrow_mut().push(Box::new(value)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_in_order_on_the_worker() {
+        let w = Worker::start().expect("a thread");
+        let (tx, rx) = mpsc::channel();
+        let tx2 = tx.clone();
+        w.send(move || tx.send(("first", on_worker())).unwrap_or(()));
+        w.send(move || tx2.send(("second", on_worker())).unwrap_or(()));
+        assert_eq!(w.run(|| 42), Some(42));
+        assert_eq!(rx.try_recv().ok(), Some(("first", true)));
+        assert_eq!(rx.try_recv().ok(), Some(("second", true)));
+        assert!(!on_worker());
+    }
+
+    #[test]
+    fn discarded_values_outlive_the_result() {
+        struct Flag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let w = Worker::start().expect("a thread");
+        let d = dropped.clone();
+        let seen_at_return = w.run(move || {
+            discard(Flag(d.clone()));
+            d.load(std::sync::atomic::Ordering::SeqCst)
+        });
+        assert_eq!(seen_at_return, Some(false));
+        // The next job runs after the trash of the previous one was emptied.
+        assert_eq!(w.run(|| ()), Some(()));
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+        // Off the worker, `discard` drops at once.
+        let now = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        discard(Flag(now.clone()));
+        assert!(now.load(std::sync::atomic::Ordering::SeqCst));
+    }
+}
