@@ -39,12 +39,13 @@ def reference_tool(name):
 
 
 def pack_bin():
-    """The release binary: $PACK_BIN, else what scripts/build-release makes, else target/release."""
+    """The release binary: $PACK_BIN, else what scripts/build-release made last, else target/release."""
     if os.environ.get("PACK_BIN"):
         return os.environ["PACK_BIN"]
     host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True).stdout
     host = next((l.split(": ", 1)[1] for l in host.splitlines() if l.startswith("host: ")), "")
-    for path in (ROOT / "target" / host / "release" / "pack", ROOT / "target" / "release" / "pack"):
+    for path in (ROOT / "target" / "pack-release", ROOT / "target" / host / "release" / "pack",
+                 ROOT / "target" / "release" / "pack"):
         if path.exists():
             return str(path)
     sys.exit("no release binary: run scripts/build-release (or set PACK_BIN)")
