@@ -587,6 +587,31 @@ impl GoRegex {
         Ok(GoRegex { re, names })
     }
 
+    /// [`GoRegex::new`] through a per-thread cache: templates call the regex functions with
+    /// the same few patterns over and over (in loops and helpers), and compiling is the
+    /// costly part.
+    pub(super) fn cached(pattern: &str) -> Result<std::rc::Rc<GoRegex>, String> {
+        /// Patterns remembered per thread before the cache starts over.
+        const LIMIT: usize = 512;
+        type Compiled = Result<std::rc::Rc<GoRegex>, String>;
+        thread_local! {
+            static CACHE: std::cell::RefCell<std::collections::HashMap<String, Compiled, foldhash::fast::RandomState>> =
+                std::cell::RefCell::default();
+        }
+        CACHE.with(|cache| {
+            if let Some(hit) = cache.borrow().get(pattern) {
+                return hit.clone();
+            }
+            let compiled = GoRegex::new(pattern).map(std::rc::Rc::new);
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= LIMIT {
+                cache.clear();
+            }
+            cache.insert(pattern.to_owned(), compiled.clone());
+            compiled
+        })
+    }
+
     fn is_match(&self, s: &str) -> bool {
         self.re.is_match(s)
     }
@@ -735,8 +760,8 @@ fn extract(s: &str) -> Option<(&str, Option<usize>, &str)> {
 
 /// Compiles for a `must…` function (Go's compile error) or a plain one (the panic message of
 /// `regexp.MustCompile`, which Helm reports).
-fn compile(pattern: &str, must: bool) -> Result<GoRegex, FuncError> {
-    GoRegex::new(pattern).map_err(|e| {
+fn compile(pattern: &str, must: bool) -> Result<std::rc::Rc<GoRegex>, FuncError> {
+    GoRegex::cached(pattern).map_err(|e| {
         if must {
             FuncError::new(e)
         } else {
@@ -754,7 +779,7 @@ fn regex_match(args: &[Value]) -> FuncResult {
     arity("regexMatch", args, 2)?;
     let (re, subject) = (s(&args[0])?, s(&args[1])?);
     Ok(Value::Bool(
-        GoRegex::new(re).is_ok_and(|r| r.is_match(subject)),
+        GoRegex::cached(re).is_ok_and(|r| r.is_match(subject)),
     ))
 }
 
@@ -910,6 +935,10 @@ mod tests {
     #[test]
     fn literal_operators_in_classes() {
         let re = GoRegex::new("^[a&&b]+$").unwrap();
+        // The cache hands back the same compiled pattern, and remembers failures too.
+        let (a, b) = (GoRegex::cached(r"x\d+"), GoRegex::cached(r"x\d+"));
+        assert!(std::rc::Rc::ptr_eq(&a.unwrap(), &b.unwrap()));
+        assert_eq!(GoRegex::cached("(").err(), GoRegex::new("(").err());
         assert!(re.is_match("a&b"));
         let re = GoRegex::new("^[a-c-e]+$").unwrap();
         assert!(re.is_match("a-e"));

@@ -444,7 +444,9 @@ mod tests {
         let files = [file("c/templates/b.yaml", broken)];
         let mut ready = ParsedDocuments::default();
         ready.add_file(broken, true);
-        let ahead = split_with(&files, &mut ready).err().map(|e| (e.file, e.rendered_line));
+        let ahead = split_with(&files, &mut ready)
+            .err()
+            .map(|e| (e.file, e.rendered_line));
         let fresh = split(&files).err().map(|e| (e.file, e.rendered_line));
         assert_eq!(ahead, fresh);
         assert_eq!(ahead.map(|(f, _)| f), Some("c/templates/b.yaml".to_owned()));
