@@ -89,8 +89,27 @@ pub fn render_chart(
     req: &TemplateRequest,
     stdin: &mut dyn Read,
 ) -> Result<TemplateResult, TemplateError> {
-    // The render thread starts while the chart loads.
+    // The render thread starts while the chart loads, and compiles the chart's schemas
+    // meanwhile.
     let worker = render::worker::Worker::start();
+    if let Some(w) = &worker
+        && !req.skip_schema_validation
+    {
+        let mut schemas = Vec::new();
+        schema_files(&req.chart, 0, &mut schemas);
+        if !schemas.is_empty() {
+            w.send(move || {
+                for path in schemas {
+                    if let Ok(mut raw) = std::fs::read(&path) {
+                        if raw.starts_with(b"\xEF\xBB\xBF") {
+                            raw.drain(..3);
+                        }
+                        values::schema::precompile(raw);
+                    }
+                }
+            });
+        }
+    }
     let c = chart::load(&req.chart)?;
     crate::timing::mark("chart loaded");
     render_loaded_on(c, req, stdin, worker)
@@ -293,6 +312,25 @@ fn render_files_on(
         config: user.values,
         documents,
     })
+}
+
+/// The `values.schema.json` files of a chart directory and of the unpacked subcharts under
+/// its `charts/` (archives are left to be compiled when they are checked).
+fn schema_files(dir: &std::path::Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let schema = dir.join("values.schema.json");
+    if schema.is_file() {
+        out.push(schema);
+    }
+    if depth >= 4 {
+        return;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir.join("charts")) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                schema_files(&entry.path(), depth + 1, out);
+            }
+        }
+    }
 }
 
 /// How many times a template names `genCA`, `genSignedCert` or `genSelfSignedCert`.
