@@ -21,7 +21,6 @@ pub use report::{CliError, CliResult, Context, ExitCodeError};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Exit status of a command that worked.
 pub const EXIT_OK: u8 = 0;
@@ -180,11 +179,6 @@ pub enum Command {
     Version(version::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion(completion::CompletionArgs),
-}
-
-/// Runs pack with the process's arguments and returns its exit status.
-pub fn run() -> ExitCode {
-    ExitCode::from(run_status())
 }
 
 /// Runs pack with the process's arguments; the exit status as a number, once everything

@@ -46,13 +46,8 @@ impl Worker {
         let _ = self.jobs.send(Box::new(job));
     }
 
-    /// Runs `job` after the jobs already queued and waits for its result; `None` if the
-    /// thread died (a panic in a job).
-    pub fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> Option<R> {
-        self.submit(job).recv().ok()
-    }
-
-    /// Queues `job`; its result arrives on the receiver (which fails if the thread died).
+    /// Queues `job` after the jobs already queued; its result arrives on the receiver (which
+    /// fails if the thread died: a panic in a job).
     pub fn submit<R: Send + 'static>(
         &self,
         job: impl FnOnce() -> R + Send + 'static,
@@ -89,7 +84,7 @@ mod tests {
         let tx2 = tx.clone();
         w.send(move || tx.send(("first", on_worker())).unwrap_or(()));
         w.send(move || tx2.send(("second", on_worker())).unwrap_or(()));
-        assert_eq!(w.run(|| 42), Some(42));
+        assert_eq!(w.submit(|| 42).recv().ok(), Some(42));
         assert_eq!(rx.try_recv().ok(), Some(("first", true)));
         assert_eq!(rx.try_recv().ok(), Some(("second", true)));
         assert!(!on_worker());
@@ -106,13 +101,16 @@ mod tests {
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let w = Worker::start().expect("a thread");
         let d = dropped.clone();
-        let seen_at_return = w.run(move || {
-            discard(Flag(d.clone()));
-            d.load(std::sync::atomic::Ordering::SeqCst)
-        });
+        let seen_at_return = w
+            .submit(move || {
+                discard(Flag(d.clone()));
+                d.load(std::sync::atomic::Ordering::SeqCst)
+            })
+            .recv()
+            .ok();
         assert_eq!(seen_at_return, Some(false));
         // The next job runs after the trash of the previous one was emptied.
-        assert_eq!(w.run(|| ()), Some(()));
+        assert_eq!(w.submit(|| ()).recv().ok(), Some(()));
         assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
         // Off the worker, `discard` drops at once.
         let now = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

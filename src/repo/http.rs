@@ -42,7 +42,7 @@ pub enum RepoError {
     User(String),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
     move |source| RepoError::Io {
         path: path.display().to_string(),
         source,

@@ -448,7 +448,8 @@ impl Client {
             .to_owned();
         let sep = if location.contains('?') { '&' } else { '?' };
         let target = format!("{location}{sep}digest={}", d.digest.replace(':', "%3A"));
-        let body = bytes.to_vec();
+        // Shared, not copied, by each attempt (a challenge makes two).
+        let body = bytes::Bytes::copy_from_slice(bytes);
         let done = self.send(Method::PUT, &target, &|r| {
             r.header("Content-Type", "application/octet-stream")
                 .body(body.clone())
@@ -468,7 +469,7 @@ impl Client {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<String, RepoError> {
-        let body = bytes.to_vec();
+        let body = bytes::Bytes::copy_from_slice(bytes);
         let resp = self.send(
             Method::PUT,
             &format!("/v2/{repository}/manifests/{tag}"),

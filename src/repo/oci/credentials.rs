@@ -3,7 +3,7 @@
 //! login` writes too.
 
 use crate::funcs::encoding::{base64_decode, base64_encode};
-use crate::repo::http::RepoError;
+use crate::repo::http::{RepoError, io};
 use std::path::Path;
 
 /// A user name and password for one registry.
@@ -40,18 +40,11 @@ pub fn lookup(
     Ok(docker.and_then(|d| get(d, host).ok().flatten()))
 }
 
-fn io(path: &Path, e: std::io::Error) -> RepoError {
-    RepoError::Io {
-        path: path.display().to_string(),
-        source: e,
-    }
-}
-
 fn read(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, RepoError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
-        Err(e) => return Err(io(path, e)),
+        Err(e) => return Err(io(path)(e)),
     };
     if text.trim().is_empty() {
         return Ok(Default::default());
@@ -162,7 +155,7 @@ pub fn remove(path: &Path, host: &str) -> Result<bool, RepoError> {
 
 fn write(path: &Path, file: &serde_json::Map<String, serde_json::Value>) -> Result<(), RepoError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
     let mut text = serde_json::to_string_pretty(file)
         .map_err(|e| RepoError::User(format!("{}: {e}", path.display())))?;
@@ -177,12 +170,12 @@ fn write(path: &Path, file: &serde_json::Map<String, serde_json::Value>) -> Resu
             use std::os::unix::fs::OpenOptionsExt as _;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp).map_err(|e| io(&tmp, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| io(&tmp, e))?;
+        let mut f = opts.open(&tmp).map_err(io(&tmp))?;
+        f.write_all(text.as_bytes()).map_err(io(&tmp))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        io(path, e)
+        io(path)(e)
     })
 }
 

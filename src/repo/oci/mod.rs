@@ -149,6 +149,11 @@ pub fn tag_of(version: &str) -> String {
     version.replace('+', "_")
 }
 
+/// The chart version a tag stands for (`_` read back as `+`).
+pub fn version_of_tag(tag: &str) -> String {
+    tag.replace('_', "+")
+}
+
 /// How to reach registries: Helm's `--plain-http`, TLS and credential flags.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -164,6 +169,19 @@ pub struct Options {
     pub password: String,
 }
 
+impl Options {
+    /// How to reach `host` with these flags, answering challenges with `credential`.
+    fn connection(&self, host: &str, credential: Option<Credential>) -> Connection {
+        Connection {
+            host: host.to_owned(),
+            plain_http: self.plain_http,
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            ca_file: self.ca_file.clone(),
+            credential,
+        }
+    }
+}
+
 fn connect(dirs: &Dirs, host: &str, opts: &Options) -> Result<Client, RepoError> {
     let credential = if opts.username.is_empty() {
         let docker = credentials::docker_config();
@@ -174,13 +192,7 @@ fn connect(dirs: &Dirs, host: &str, opts: &Options) -> Result<Client, RepoError>
             password: opts.password.clone(),
         })
     };
-    Client::new(&Connection {
-        host: host.to_owned(),
-        plain_http: opts.plain_http,
-        insecure_skip_tls_verify: opts.insecure_skip_tls_verify,
-        ca_file: opts.ca_file.clone(),
-        credential,
-    })
+    Client::new(&opts.connection(host, credential))
 }
 
 /// A chart pulled from a registry.
@@ -218,7 +230,7 @@ fn resolve_tag(client: &Client, r: &Reference, constraint: &str) -> Result<Strin
         return Ok(tag_of(constraint));
     }
     let tags = client.tags(&r.repository)?;
-    let versions: Vec<String> = tags.iter().map(|t| t.replace('_', "+")).collect();
+    let versions: Vec<String> = tags.iter().map(|t| version_of_tag(t)).collect();
     let refs: Vec<&str> = versions.iter().map(String::as_str).collect();
     let picked = pick_version(&refs, constraint).ok_or_else(|| {
         RepoError::User(format!(
@@ -246,8 +258,8 @@ pub fn versions(dirs: &Dirs, reference: &str, opts: &Options) -> Result<Vec<Stri
     let client = connect(dirs, &r.registry, opts)?;
     Ok(client
         .tags(&r.repository)?
-        .into_iter()
-        .map(|t| t.replace('_', "+"))
+        .iter()
+        .map(|t| version_of_tag(t))
         .collect())
 }
 
@@ -322,11 +334,7 @@ pub fn pull(
     });
     let (archive, provenance) = (archive?, provenance?);
     let file_name = from_config.unwrap_or_else(|| {
-        let v = shown
-            .rsplit(':')
-            .next()
-            .unwrap_or("latest")
-            .replace('_', "+");
+        let v = version_of_tag(shown.rsplit(':').next().unwrap_or("latest"));
         format!("{}-{v}.tgz", r.chart_name())
     });
     Ok(Pulled {
@@ -480,7 +488,7 @@ pub fn push(
 
     let config_bytes = config_json(meta)?;
     let config = Descriptor::of(CONFIG_MEDIA_TYPE, &config_bytes);
-    let mut layers = vec![(Descriptor::of(CHART_MEDIA_TYPE, &bytes), bytes.clone())];
+    let mut layers = vec![(Descriptor::of(CHART_MEDIA_TYPE, &bytes), bytes)];
     let prov_path = std::path::PathBuf::from(format!("{}.prov", archive.display()));
     match std::fs::read(&prov_path) {
         Ok(prov) => layers.push((Descriptor::of(PROV_MEDIA_TYPE, &prov), prov)),
@@ -529,13 +537,7 @@ pub fn login(
             "{host:?} is not a registry host: give HOST[:PORT] only"
         )));
     }
-    let client = Client::new(&Connection {
-        host: host.to_owned(),
-        plain_http: opts.plain_http,
-        insecure_skip_tls_verify: opts.insecure_skip_tls_verify,
-        ca_file: opts.ca_file.clone(),
-        credential: Some(credential.clone()),
-    })?;
+    let client = Client::new(&opts.connection(host, Some(credential.clone())))?;
     client.ping()?;
     credentials::store(&dirs.registry_config(), host, &credential)
 }
