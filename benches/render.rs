@@ -64,6 +64,7 @@ fn main() {
         pack::manifest::sort_install_order(&mut h);
         (m, h)
     });
+    yaml_readers();
     let req = pack::action::TemplateRequest {
         chart: chart.clone(),
         ..Default::default()
@@ -71,4 +72,44 @@ fn main() {
     time("whole template action", runs, || {
         pack::action::render_chart(&req, &mut std::io::empty()).expect("template")
     });
+}
+
+/// The fast YAML reader against the full parser (serde-saphyr) on a values file and a large
+/// rendered output of the shared corpus, when it is beside the project root.
+fn yaml_readers() {
+    use pack::value::yaml::{self, Flavor};
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let files = [
+        (
+            "grafana values.yaml",
+            corpus.join("charts/grafana/values.yaml"),
+        ),
+        ("keda output", corpus.join("expected/keda.yaml")),
+        ("prometheus output", corpus.join("expected/prometheus.yaml")),
+    ];
+    for (label, path) in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            println!("{label}: {} not found, skipped", path.display());
+            continue;
+        };
+        let docs: Vec<&str> = text.split("\n---\n").collect();
+        let runs = 30;
+        let fast = time(&format!("{label} fast"), runs, || {
+            docs.iter()
+                .filter(|d| yaml::from_str(d, Flavor::Yaml11).is_ok())
+                .count()
+        });
+        let full = time(&format!("{label} full"), runs, || {
+            docs.iter()
+                .filter(|d| yaml::from_str_full(d, Flavor::Yaml11).is_ok())
+                .count()
+        });
+        println!(
+            "{label:28} {} KB: {:.1} vs {:.1} ns/byte, {:.1}x",
+            text.len() / 1024,
+            fast.as_secs_f64() * 1e9 / text.len() as f64,
+            full.as_secs_f64() * 1e9 / text.len() as f64,
+            full.as_secs_f64() / fast.as_secs_f64()
+        );
+    }
 }

@@ -104,7 +104,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// Map keys become strings the way Helm's YAML-through-JSON reading makes them: `1: a` has
 /// key `"1"`, `true: a` has key `"true"`, `~: a` has key `"null"`.
-fn key_string(key: Value) -> String {
+pub(super) fn key_string(key: Value) -> String {
     match key {
         Value::String(s) => s,
         Value::Null => "null".to_owned(),

@@ -6,6 +6,7 @@
 
 mod convert;
 pub mod emit;
+mod fastyaml;
 pub mod gojson;
 pub mod yaml;
 

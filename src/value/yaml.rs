@@ -83,18 +83,42 @@ pub fn from_str(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
     if is_blank(src) {
         return Ok(Value::Null);
     }
-    let v: Value =
-        serde_saphyr::from_str_with_options(src, options(flavor)).map_err(convert_error)?;
-    Ok(v)
+    if let Ok(mut docs) = super::fastyaml::read_documents(src, flavor)
+        && docs.len() == 1
+    {
+        let v = docs.pop().unwrap_or_default();
+        #[cfg(debug_assertions)]
+        cross_check(src, flavor, std::slice::from_ref(&v), false);
+        return Ok(v);
+    }
+    full_parse(src, flavor)
+}
+
+pub(super) fn full_parse(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+    serde_saphyr::from_str_with_options(src, options(flavor)).map_err(convert_error)
+}
+
+pub(super) fn full_parse_multi(src: &str, flavor: Flavor) -> Result<Vec<Value>, YamlError> {
+    serde_saphyr::from_multiple_with_options(src, options(flavor)).map_err(convert_error)
 }
 
 /// Reads the first document of a stream and ignores the rest, as Go's YAML readers
 /// (`yaml.Unmarshal`, so Helm's `fromYaml`) do.
 pub fn from_str_first(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+    if let Ok(docs) = super::fastyaml::read_documents(src, flavor) {
+        match docs.first() {
+            None => return Ok(Value::Null),
+            Some(first) if !first.is_null() || docs.len() == 1 => {
+                #[cfg(debug_assertions)]
+                cross_check(src, flavor, &docs, true);
+                return Ok(first.clone());
+            }
+            Some(_) => {}
+        }
+    }
     match from_str(src, flavor) {
         Err(e) if e.message.contains("multiple YAML documents") => {
-            let docs: Vec<Value> =
-                serde_saphyr::from_multiple_with_options(src, options(flavor)).map_err(|_| e)?;
+            let docs = full_parse_multi(src, flavor).map_err(|_| e)?;
             Ok(docs.into_iter().next().unwrap_or(Value::Null))
         }
         other => other,
@@ -106,9 +130,63 @@ pub fn from_str_multi(src: &str, flavor: Flavor) -> Result<Vec<Value>, YamlError
     if is_blank(src) {
         return Ok(Vec::new());
     }
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(src, options(flavor)).map_err(convert_error)?;
+    let docs = match super::fastyaml::read_documents(src, flavor) {
+        Ok(docs) => {
+            #[cfg(debug_assertions)]
+            cross_check(src, flavor, &docs, true);
+            docs
+        }
+        Err(_) => full_parse_multi(src, flavor)?,
+    };
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Debug builds check every document the fast reader accepted against serde-saphyr, so the
+/// whole test suite guards their agreement.
+#[cfg(debug_assertions)]
+fn cross_check(src: &str, flavor: Flavor, fast: &[Value], multi: bool) {
+    let full = if multi {
+        full_parse_multi(src, flavor)
+    } else {
+        full_parse(src, flavor).map(|v| vec![v])
+    };
+    let non_null = |docs: &[Value]| docs.iter().filter(|d| !d.is_null()).cloned().collect();
+    let fast: Vec<Value> = non_null(fast);
+    let agree = match &full {
+        Ok(full) => {
+            let full: Vec<Value> = non_null(full);
+            full.len() == fast.len() && full.iter().zip(&fast).all(|(a, b)| same(a, b))
+        }
+        Err(_) => false,
+    };
+    assert!(
+        agree,
+        "the fast YAML reader and serde-saphyr disagree ({flavor:?}) on {src:?}:\nfast: {fast:?}\nfull: {full:?}"
+    );
+}
+
+/// Equality that tells integers from floats, compares floats bit for bit and keys in order.
+#[cfg(any(test, debug_assertions))]
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => {
+            x.to_bits() == y.to_bits() || x.is_nan() && y.is_nan()
+        }
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        _ => false,
+    }
 }
 
 /// True when the text holds no YAML content (only whitespace, comments and markers).
@@ -124,4 +202,16 @@ fn is_blank(src: &str) -> bool {
 /// a boolean, number, null or timestamp, whole floats as integers, no line folding.
 pub fn to_string(v: &Value) -> String {
     super::emit::emit(v, &super::emit::EmitOptions::kubernetes())
+}
+
+/// Reads one document with the full parser alone, bypassing the fast reader (for
+/// comparisons of the two).
+pub fn from_str_full(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+    full_parse(src, flavor)
+}
+
+/// Whether the fast reader reads `src` itself rather than handing it to the full parser
+/// (for tests and measurements of its coverage).
+pub fn fast_reader_accepts(src: &str, flavor: Flavor) -> bool {
+    super::fastyaml::read_documents(src, flavor).is_ok()
 }
