@@ -117,9 +117,9 @@ pub fn capabilities(caps: &Capabilities) -> Value {
 }
 
 /// The `.Values` of a subchart: its table in the parent's values (empty when absent).
-pub fn sub_values(parent: &Map, sub: &Chart) -> Map {
+pub fn sub_values<'a>(parent: &'a Map, sub: &Chart) -> std::borrow::Cow<'a, Map> {
     match parent.get(sub.name()) {
-        Some(Value::Map(m)) => m.clone(),
-        _ => Map::default(),
+        Some(Value::Map(m)) => std::borrow::Cow::Borrowed(m),
+        _ => std::borrow::Cow::Owned(Map::default()),
     }
 }

@@ -12,6 +12,7 @@ pub use context::ReleaseInfo;
 use crate::chart::{Chart, Engine};
 use crate::k8s::Capabilities;
 use crate::value::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -155,7 +156,7 @@ pub struct ChartRender<'a> {
     /// 0 for the root.
     pub depth: usize,
     /// Its `.Values`.
-    pub values: Map,
+    pub values: Cow<'a, Map>,
 }
 
 /// A template that failed to render, pointing at the template source.
@@ -353,26 +354,39 @@ pub enum RenderFailure {
     Template(#[from] Box<RenderError>),
 }
 
-/// Lists the charts of a processed tree with their values and paths, root first.
-pub fn charts<'a>(root: &'a Chart, values: &Map) -> Vec<ChartRender<'a>> {
+/// Lists the charts of a processed tree with their values and paths, root first. Each
+/// chart's values are borrowed from the tree's (a subchart's are its parent's entry under
+/// its name), never copied.
+pub fn charts<'a>(root: &'a Chart, values: &'a Map) -> Vec<ChartRender<'a>> {
     fn walk<'a>(
         c: &'a Chart,
-        values: &Map,
+        values: Cow<'a, Map>,
         prefix: String,
         depth: usize,
         out: &mut Vec<ChartRender<'a>>,
     ) {
+        let subs: Vec<(&'a Chart, Cow<'a, Map>)> = c
+            .dependencies
+            .iter()
+            .map(|sub| {
+                let v = match &values {
+                    Cow::Borrowed(m) => context::sub_values(m, sub),
+                    // A subchart of a chart with no values of its own has none either.
+                    Cow::Owned(_) => Cow::Owned(Map::default()),
+                };
+                (sub, v)
+            })
+            .collect();
         out.push(ChartRender {
             chart: c,
             prefix: prefix.clone(),
             depth,
-            values: values.clone(),
+            values,
         });
-        for sub in &c.dependencies {
-            let sub_values = context::sub_values(values, sub);
+        for (sub, v) in subs {
             walk(
                 sub,
-                &sub_values,
+                v,
                 format!("{prefix}/charts/{}", sub.name()),
                 depth + 1,
                 out,
@@ -380,7 +394,13 @@ pub fn charts<'a>(root: &'a Chart, values: &Map) -> Vec<ChartRender<'a>> {
         }
     }
     let mut out = Vec::new();
-    walk(root, values, root.name().to_owned(), 0, &mut out);
+    walk(
+        root,
+        Cow::Borrowed(values),
+        root.name().to_owned(),
+        0,
+        &mut out,
+    );
     out
 }
 

@@ -140,8 +140,8 @@ fn render_here(
                     _ => None,
                 })
                 .filter(|v| matches!(v, V::Map(_)))
-                .unwrap_or_else(|| V::from_owned(Value::Map(cr.values.clone()))),
-            None => V::from_owned(Value::Map(cr.values.clone())),
+                .unwrap_or_else(|| V::from_map(&cr.values)),
+            None => V::from_map(&cr.values),
         };
         values_of.insert(cr.prefix.clone(), v);
     }

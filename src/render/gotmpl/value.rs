@@ -185,12 +185,17 @@ impl V {
             Value::Float(f) => V::Float(*f),
             Value::String(s) => V::str(s),
             Value::List(l) => V::List(Rc::new(l.iter().map(V::from_value).collect())),
-            Value::Map(m) => V::map(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), V::from_value(v)))
-                    .collect(),
-            ),
+            Value::Map(m) => V::from_map(m),
         }
+    }
+
+    /// A map converted (Go templates' own copy of it).
+    pub fn from_map(m: &Map) -> V {
+        V::map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), V::from_value(v)))
+                .collect(),
+        )
     }
 
     /// Plain data moved in (no string copies for the top level).

@@ -35,12 +35,17 @@ pub fn to_mj(v: &Value) -> MjValue {
         Value::Float(f) => MjValue::from(*f),
         Value::String(s) => MjValue::from(s.as_str()),
         Value::List(l) => MjValue::from(l.iter().map(to_mj).collect::<Vec<_>>()),
-        Value::Map(m) => MjValue::from(
-            m.iter()
-                .map(|(k, v)| (MjValue::from(k.as_str()), to_mj(v)))
-                .collect::<MjMap>(),
-        ),
+        Value::Map(m) => to_mj_map(m),
     }
+}
+
+/// A map of ours as a minijinja map.
+pub fn to_mj_map(m: &Map) -> MjValue {
+    MjValue::from(
+        m.iter()
+            .map(|(k, v)| (MjValue::from(k.as_str()), to_mj(v)))
+            .collect::<MjMap>(),
+    )
 }
 
 /// A minijinja value as ours (undefined becomes null; objects are read as maps or lists).
@@ -402,10 +407,7 @@ pub fn render(
     order.sort_by_key(|c| std::cmp::Reverse(c.depth));
     for cr in &order {
         let mut base = MjMap::new();
-        base.insert(
-            MjValue::from("Values"),
-            to_mj(&Value::Map(cr.values.clone())),
-        );
+        base.insert(MjValue::from("Values"), to_mj_map(&cr.values));
         base.insert(MjValue::from("Release"), release_v.clone());
         base.insert(
             MjValue::from("Chart"),
