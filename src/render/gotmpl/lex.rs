@@ -143,7 +143,12 @@ fn is_alnum(c: char) -> bool {
 
 /// How many `\n` bytes `b` holds (a plain loop the compiler vectorises).
 fn newlines(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'\n').count()
+    // Counting into a byte per chunk of at most 255 lets the compiler compare and add 16 or
+    // 32 bytes at a time; counting into a usize widened every byte (a quarter of lexing
+    // time on cert-manager's megabyte of CRD text).
+    b.chunks(255)
+        .map(|c| c.iter().fold(0u8, |n, &x| n + u8::from(x == b'\n')) as usize)
+        .sum()
 }
 
 /// The offset of the next `{{` at or after `from`.
@@ -687,5 +692,16 @@ mod tests {
             lex("{{/* x").last().map(|t| t.text.to_string()),
             Some("unclosed comment".into())
         );
+    }
+
+    #[test]
+    fn newline_count_across_chunks() {
+        for len in [0usize, 1, 254, 255, 256, 511, 1000, 70_000] {
+            let text: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b'\n' } else { b'x' })
+                .collect();
+            assert_eq!(newlines(&text), len.div_ceil(3), "{len}");
+        }
+        assert_eq!(newlines(&[b'\n'; 600]), 600);
     }
 }
