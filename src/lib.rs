@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod apiserver;
+pub mod bytes;
 pub mod chart;
 pub mod cli;
 pub mod cluster;

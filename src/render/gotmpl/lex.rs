@@ -154,7 +154,7 @@ fn newlines(b: &[u8]) -> usize {
 /// The offset of the next `{{` at or after `from`.
 fn find_left_delim(b: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
-    while let Some(x) = memchr::memchr(b'{', b.get(at..)?) {
+    while let Some(x) = crate::bytes::find(b'{', b.get(at..)?) {
         let i = at + x;
         if b.get(i + 1) == Some(&b'{') {
             return Some(i);

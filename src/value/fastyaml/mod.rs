@@ -142,7 +142,7 @@ impl<'a> Parser<'a> {
 
     /// The end of the line holding `i` (the position of its `\n`, or the input's end).
     fn line_end(&self, i: usize) -> usize {
-        memchr::memchr(b'\n', &self.s[i..]).map_or(self.s.len(), |n| i + n)
+        crate::bytes::find(b'\n', &self.s[i..]).map_or(self.s.len(), |n| i + n)
     }
 
     /// Skips blank and comment lines; `pos` ends at the start of the line returned.
@@ -248,7 +248,7 @@ impl<'a> Parser<'a> {
                 if !inline {
                     let j = self.skip_spaces(end)?;
                     if self.at(j) == Some(b':') && is_blank_or_end(self.s.get(j + 1)) {
-                        if memchr::memchr(b'\n', &self.s[at..end]).is_some() {
+                        if crate::bytes::find(b'\n', &self.s[at..end]).is_some() {
                             return Err(GiveUp);
                         }
                         return self.block_map(at, col, parent);
@@ -290,7 +290,7 @@ impl<'a> Parser<'a> {
     fn plain(&self, at: usize) -> Stop {
         let mut i = at;
         loop {
-            match memchr::memchr3(b'\n', b':', b'#', &self.s[i..]) {
+            match crate::bytes::find3(b'\n', b':', b'#', &self.s[i..]) {
                 None => return Stop::End(self.s.len()),
                 Some(n) => {
                     let j = i + n;
@@ -476,9 +476,9 @@ impl<'a> Parser<'a> {
         let mut seg = at + 1;
         loop {
             let n = if double {
-                memchr::memchr3(b'"', b'\\', b'\n', &self.s[seg..])
+                crate::bytes::find3(b'"', b'\\', b'\n', &self.s[seg..])
             } else {
-                memchr::memchr2(b'\'', b'\n', &self.s[seg..])
+                crate::bytes::find2(b'\'', b'\n', &self.s[seg..])
             };
             let j = seg + n.ok_or(GiveUp)?;
             match self.s[j] {
