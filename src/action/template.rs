@@ -336,17 +336,20 @@ fn schema_files(dir: &std::path::Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// How many times a template names `genCA`, `genSignedCert` or `genSelfSignedCert`.
 fn rsa_key_calls(source: &str) -> usize {
     let b = source.as_bytes();
-    // std's substring search: memchr's memmem would probe the CPU first (see crate::bytes).
-    source
-        .match_indices("gen")
-        .map(|(at, _)| at)
-        .filter(|&at| {
-            let rest = &b[at + 3..];
-            rest.starts_with(b"CA")
-                || rest.starts_with(b"SignedCert")
-                || rest.starts_with(b"SelfSignedCert")
-        })
-        .count()
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(i) = crate::bytes::find(b'g', &b[at..]) {
+        let rest = &b[at + i + 1..];
+        if rest.starts_with(b"en")
+            && (rest[2..].starts_with(b"CA")
+                || rest[2..].starts_with(b"SignedCert")
+                || rest[2..].starts_with(b"SelfSignedCert"))
+        {
+            count += 1;
+        }
+        at += i + 1;
+    }
+    count
 }
 
 fn collect_crds(c: &chart::Chart, prefix: &str, out: &mut Vec<(String, String)>) {

@@ -1,7 +1,7 @@
 //! The lexer of Go's `text/template`: text, `{{`/`}}` with `-` trim markers, comments and
 //! the tokens inside actions, with Go's error messages.
 
-use std::borrow::Cow;
+use std::marker::PhantomData;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,37 +76,60 @@ pub enum Kind {
     Error,
 }
 
-/// One token: its kind, text, byte offset and line.
-#[derive(Clone, Debug)]
+/// One token: its kind, where it is in the template and its line. Sixteen bytes: a chart's
+/// templates lex to tens of thousands of tokens, and every page of them is a page fault.
+#[derive(Clone, Copy, Debug)]
 pub struct Token<'a> {
     /// What it is.
     pub kind: Kind,
-    /// Its text, borrowed from the template (for `Error`, the message).
-    pub text: Cow<'a, str>,
-    /// Byte offset in the template source.
-    pub pos: usize,
-    /// 1-based line where it starts.
-    pub line: usize,
+    start: u32,
+    end: u32,
+    line: u32,
+    src: PhantomData<&'a str>,
 }
 
-impl Token<'_> {
+impl<'a> Token<'a> {
+    /// Byte offset in the template source.
+    pub fn pos(&self) -> usize {
+        self.start as usize
+    }
+
+    /// 1-based line where it starts.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// Its text in `src`, the template it was lexed from (for `Error`, see [`Lexed::error`]).
+    pub fn text(&self, src: &'a str) -> &'a str {
+        &src[self.start as usize..self.end as usize]
+    }
+
     /// How Go's parser names the token in "unexpected …" messages.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, src: &str, error: &str) -> String {
+        let text = &src[self.start as usize..self.end as usize];
         match self.kind {
             Kind::Eof => "EOF".into(),
-            Kind::Error => self.text.to_string(),
-            Kind::Text | Kind::Comment => format!("{:?}", self.text),
-            k if is_keyword(k) => format!("<{}>", self.text),
+            Kind::Error => error.to_owned(),
+            Kind::Text | Kind::Comment => format!("{text:?}"),
+            k if is_keyword(k) => format!("<{text}>"),
             _ => {
-                if self.text.chars().count() > 10 {
-                    let short: String = self.text.chars().take(10).collect();
+                if text.chars().count() > 10 {
+                    let short: String = text.chars().take(10).collect();
                     format!("{short:?}...")
                 } else {
-                    format!("{:?}", self.text)
+                    format!("{text:?}")
                 }
             }
         }
     }
+}
+
+/// A template's tokens; the last is `Eof` or `Error`.
+pub struct Lexed<'a> {
+    /// The tokens.
+    pub tokens: Vec<Token<'a>>,
+    /// The message of the final `Error` token, if lexing failed.
+    pub error: String,
 }
 
 fn is_keyword(k: Kind) -> bool {
@@ -181,10 +204,12 @@ struct Lexer<'a> {
     start_line: usize,
     paren_depth: i32,
     out: Vec<Token<'a>>,
+    error: String,
 }
 
-/// Splits a template into tokens; the last token is `Eof` or `Error`.
-pub fn lex(input: &str) -> Vec<Token<'_>> {
+/// Splits a template into tokens; the last token is `Eof` or `Error`. Templates of 4 GiB
+/// or more are refused (their offsets would not fit the tokens).
+pub fn lex(input: &str) -> Lexed<'_> {
     let mut l = Lexer {
         input,
         start: 0,
@@ -192,10 +217,18 @@ pub fn lex(input: &str) -> Vec<Token<'_>> {
         start_line: 1,
         paren_depth: 0,
         // Charts average a token per five or six bytes: one allocation, no regrowth.
-        out: Vec::with_capacity(input.len() / 4 + 8),
+        out: Vec::with_capacity(input.len() / 5 + 8),
+        error: String::new(),
     };
-    l.run();
-    l.out
+    if u32::try_from(input.len()).is_err() {
+        l.error("template too large (4 GiB or more)".into());
+    } else {
+        l.run();
+    }
+    Lexed {
+        tokens: l.out,
+        error: l.error,
+    }
 }
 
 enum State {
@@ -241,13 +274,20 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn emit(&mut self, kind: Kind) {
-        self.out.push(Token {
+    fn token(&self, kind: Kind, start: usize, end: usize) -> Token<'a> {
+        // `lex` refuses inputs whose offsets would not fit in 32 bits.
+        Token {
             kind,
-            text: Cow::Borrowed(&self.input[self.start..self.pos]),
-            pos: self.start,
-            line: self.start_line,
-        });
+            start: start as u32,
+            end: end as u32,
+            line: self.start_line as u32,
+            src: PhantomData,
+        }
+    }
+
+    fn emit(&mut self, kind: Kind) {
+        let t = self.token(kind, self.start, self.pos);
+        self.out.push(t);
         self.ignore();
     }
 
@@ -257,12 +297,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, msg: String) -> State {
-        self.out.push(Token {
-            kind: Kind::Error,
-            text: Cow::Owned(msg),
-            pos: self.start,
-            line: self.start_line,
-        });
+        let t = self.token(Kind::Error, self.start, self.start);
+        self.out.push(t);
+        self.error = msg;
         State::Done
     }
 
@@ -297,12 +334,8 @@ impl<'a> Lexer<'a> {
         if self.pos > self.start {
             self.emit(Kind::Text);
         }
-        self.out.push(Token {
-            kind: Kind::Eof,
-            text: Cow::Borrowed(""),
-            pos: self.pos,
-            line: self.start_line,
-        });
+        let t = self.token(Kind::Eof, self.pos, self.pos);
+        self.out.push(t);
         State::Done
     }
 
@@ -641,9 +674,14 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
-        lex(s)
-            .into_iter()
-            .map(|t| (t.kind, t.text.into_owned()))
+        let lexed = lex(s);
+        lexed
+            .tokens
+            .iter()
+            .map(|t| match t.kind {
+                Kind::Error => (t.kind, lexed.error.clone()),
+                _ => (t.kind, t.text(s).to_owned()),
+            })
             .collect()
     }
 
@@ -673,23 +711,24 @@ mod tests {
 
     #[test]
     fn lines_are_counted() {
-        let t = lex("a\nb\n{{ .x\n }}\n{{ y }}");
-        let y = t.iter().find(|t| t.text == "y").map(|t| t.line);
+        let src = "a\nb\n{{ .x\n }}\n{{ y }}";
+        let t = lex(src).tokens;
+        let y = t.iter().find(|t| t.text(src) == "y").map(|t| t.line());
         assert_eq!(y, Some(5));
     }
 
     #[test]
     fn errors() {
         assert_eq!(
-            lex("{{ \"abc }}").last().map(|t| t.text.to_string()),
+            kinds("{{ \"abc }}").last().map(|t| t.1.clone()),
             Some("unterminated quoted string".into())
         );
         assert_eq!(
-            lex("{{ .x ").last().map(|t| t.text.to_string()),
+            kinds("{{ .x ").last().map(|t| t.1.clone()),
             Some("unclosed action".into())
         );
         assert_eq!(
-            lex("{{/* x").last().map(|t| t.text.to_string()),
+            kinds("{{/* x").last().map(|t| t.1.clone()),
             Some("unclosed comment".into())
         );
     }

@@ -265,6 +265,9 @@ type PResult<T> = Result<T, ParseError>;
 
 struct Parser<'a> {
     toks: Vec<Token<'a>>,
+    /// The source the tokens point into, and the lexer's error message.
+    src: &'a str,
+    lex_error: String,
     i: usize,
     parse_name: Arc<str>,
     text: Arc<str>,
@@ -286,8 +289,11 @@ pub fn parse(
     let parse_name: Arc<str> = Arc::from(name);
     let source = text;
     let text: Arc<str> = Arc::from(source);
+    let lexed = lex(source);
     let mut p = Parser {
-        toks: lex(source),
+        toks: lexed.tokens,
+        src: source,
+        lex_error: lexed.error,
         i: 0,
         parse_name: parse_name.clone(),
         text: text.clone(),
@@ -320,12 +326,17 @@ impl<'a> Parser<'a> {
     }
 
     fn next(&mut self) -> Token<'a> {
-        let t = self.toks[self.i.min(self.toks.len() - 1)].clone();
+        let t = self.toks[self.i.min(self.toks.len() - 1)];
         if self.i < self.toks.len() {
             self.i += 1;
         }
-        self.line = t.line;
+        self.line = t.line();
         t
+    }
+
+    /// A token's text.
+    fn s(&self, t: &Token<'a>) -> &'a str {
+        t.text(self.src)
     }
 
     fn backup(&mut self) {
@@ -367,19 +378,22 @@ impl<'a> Parser<'a> {
     fn unexpected<T>(&self, t: &Token<'_>, context: &str) -> PResult<T> {
         if t.kind == Kind::Error {
             let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != t.line {
+            if self.action_line != 0 && self.action_line != t.line() {
                 extra = format!(
                     " in action started at {}:{}",
                     self.parse_name, self.action_line
                 );
-                if t.text.ends_with(" action") {
+                if self.lex_error.ends_with(" action") {
                     extra = extra[" in action".len()..].to_owned();
                 }
             }
             let _ = context;
-            return self.err(format!("{}{extra}", t.text));
+            return self.err(format!("{}{extra}", self.lex_error));
         }
-        self.err(format!("unexpected {} in {context}", t.describe()))
+        self.err(format!(
+            "unexpected {} in {context}",
+            t.describe(self.src, &self.lex_error)
+        ))
     }
 
     fn parse_top(&mut self) -> PResult<Vec<Node>> {
@@ -412,7 +426,9 @@ impl<'a> Parser<'a> {
         let context = "define clause";
         let name_tok = self.next_non_space();
         let name = match name_tok.kind {
-            Kind::String | Kind::RawString => unquote(&name_tok.text).or_else(|e| self.err(e))?,
+            Kind::String | Kind::RawString => {
+                unquote(self.s(&name_tok)).or_else(|e| self.err(e))?
+            }
             _ => return self.unexpected(&name_tok, context),
         };
         self.expect(Kind::RightDelim, context)?;
@@ -463,9 +479,12 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> PResult<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Text => Ok(Item::Node(Some(Node::Text(t.pos, t.pos + t.text.len())))),
+            Kind::Text => Ok(Item::Node(Some(Node::Text(
+                t.pos(),
+                t.pos() + self.s(&t).len(),
+            )))),
             Kind::LeftDelim => {
-                self.action_line = t.line;
+                self.action_line = t.line();
                 let r = self.action();
                 self.action_line = 0;
                 r
@@ -478,18 +497,18 @@ impl<'a> Parser<'a> {
     fn action(&mut self) -> PResult<Item> {
         let t = self.next_non_space();
         match t.kind {
-            Kind::Block => return self.block_control(t.pos),
-            Kind::Break => return self.break_control(t.pos, "break"),
-            Kind::Continue => return self.break_control(t.pos, "continue"),
+            Kind::Block => return self.block_control(t.pos()),
+            Kind::Break => return self.break_control(t.pos(), "break"),
+            Kind::Continue => return self.break_control(t.pos(), "continue"),
             Kind::Else => return self.else_control(),
             Kind::End => {
                 self.expect(Kind::RightDelim, "end")?;
                 return Ok(Item::End);
             }
-            Kind::If => return self.control(ControlKind::If, t.pos),
-            Kind::Range => return self.control(ControlKind::Range, t.pos),
-            Kind::Template => return self.template_control(t.pos),
-            Kind::With => return self.control(ControlKind::With, t.pos),
+            Kind::If => return self.control(ControlKind::If, t.pos()),
+            Kind::Range => return self.control(ControlKind::Range, t.pos()),
+            Kind::Template => return self.template_control(t.pos()),
+            Kind::With => return self.control(ControlKind::With, t.pos()),
             _ => {}
         }
         self.backup();
@@ -549,11 +568,11 @@ impl<'a> Parser<'a> {
             let peek = self.peek().kind;
             if kind == ControlKind::If && peek == Kind::If {
                 let t = self.next();
-                let inner = self.parse_control(ControlKind::If, t.pos)?;
+                let inner = self.parse_control(ControlKind::If, t.pos())?;
                 else_list = Some(vec![Node::Control(Box::new(inner))]);
             } else if kind == ControlKind::With && peek == Kind::With {
                 let t = self.next();
-                let inner = self.parse_control(ControlKind::With, t.pos)?;
+                let inner = self.parse_control(ControlKind::With, t.pos())?;
                 else_list = Some(vec![Node::Control(Box::new(inner))]);
             } else {
                 let (l, n) = self.item_list()?;
@@ -577,7 +596,7 @@ impl<'a> Parser<'a> {
         let t = self.next_non_space();
         match t.kind {
             Kind::String | Kind::RawString => {
-                Ok((unquote(&t.text).or_else(|e| self.err(e))?, t.pos))
+                Ok((unquote(self.s(&t)).or_else(|e| self.err(e))?, t.pos()))
             }
             _ => self.unexpected(&t, context),
         }
@@ -620,7 +639,7 @@ impl<'a> Parser<'a> {
     }
 
     fn pipeline(&mut self, context: &str, end: Kind) -> PResult<Pipe> {
-        let pos = self.peek_non_space().pos;
+        let pos = self.peek_non_space().pos();
         let mut pipe = Pipe {
             pos,
             decl: Vec::new(),
@@ -640,13 +659,13 @@ impl<'a> Parser<'a> {
                 Kind::Assign | Kind::Declare => {
                     pipe.is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push(v.text.to_string());
-                    self.vars.push(v.text.into_owned());
+                    pipe.decl.push(self.s(&v).to_owned());
+                    self.vars.push(self.s(&v).to_owned());
                 }
-                Kind::Char if next.text == "," => {
+                Kind::Char if self.s(&next) == "," => {
                     self.next_non_space();
-                    pipe.decl.push(v.text.to_string());
-                    self.vars.push(v.text.into_owned());
+                    pipe.decl.push(self.s(&v).to_owned());
+                    self.vars.push(self.s(&v).to_owned());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
@@ -709,7 +728,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command(&mut self) -> PResult<Command> {
-        let pos = self.peek_non_space().pos;
+        let pos = self.peek_non_space().pos();
         let mut cmd = Command {
             pos,
             args: Vec::new(),
@@ -741,11 +760,11 @@ impl<'a> Parser<'a> {
         if self.peek().kind != Kind::Field {
             return Ok(Some(node));
         }
-        let chain_pos = self.peek().pos;
+        let chain_pos = self.peek().pos();
         let mut fields = Vec::new();
         while self.peek().kind == Kind::Field {
             let t = self.next();
-            fields.push(t.text[1..].to_owned());
+            fields.push(self.s(&t)[1..].to_owned());
         }
         Ok(Some(match node {
             // Go gives the combined node the position of the chained part.
@@ -768,33 +787,33 @@ impl<'a> Parser<'a> {
         let t = self.next_non_space();
         Ok(Some(match t.kind {
             Kind::Identifier => {
-                if !(self.has_function)(&t.text) {
-                    return self.err(format!("function {:?} not defined", t.text));
+                if !(self.has_function)(self.s(&t)) {
+                    return self.err(format!("function {:?} not defined", self.s(&t)));
                 }
-                Arg::Identifier(t.pos, t.text.into_owned())
+                Arg::Identifier(t.pos(), self.s(&t).to_owned())
             }
-            Kind::Dot => Arg::Dot(t.pos),
-            Kind::Nil => Arg::Nil(t.pos),
+            Kind::Dot => Arg::Dot(t.pos()),
+            Kind::Nil => Arg::Nil(t.pos()),
             Kind::Variable => {
-                let name = t.text.split('.').next().unwrap_or("").to_owned();
+                let name = self.s(&t).split('.').next().unwrap_or("").to_owned();
                 if !self.vars.contains(&name) {
                     return self.err(format!("undefined variable {name:?}"));
                 }
-                Arg::Variable(t.pos, vec![t.text.into_owned()])
+                Arg::Variable(t.pos(), vec![self.s(&t).to_owned()])
             }
-            Kind::Field => Arg::Field(t.pos, vec![t.text[1..].to_owned()]),
-            Kind::Bool => Arg::Bool(t.pos, t.text == "true"),
+            Kind::Field => Arg::Field(t.pos(), vec![self.s(&t)[1..].to_owned()]),
+            Kind::Bool => Arg::Bool(t.pos(), self.s(&t) == "true"),
             Kind::CharConstant | Kind::Number | Kind::Complex => {
-                let n = number(&t.text, t.kind).or_else(|e| self.err(e))?;
-                Arg::Number(t.pos, Arc::new(n))
+                let n = number(self.s(&t), t.kind).or_else(|e| self.err(e))?;
+                Arg::Number(t.pos(), Arc::new(n))
             }
             Kind::LeftParen => {
                 let p = self.pipeline("parenthesized pipeline", Kind::RightParen)?;
                 Arg::Pipe(Box::new(p))
             }
             Kind::String | Kind::RawString => {
-                let v = unquote(&t.text).or_else(|e| self.err(e))?;
-                Arg::String(t.pos, t.text.into_owned(), v)
+                let v = unquote(self.s(&t)).or_else(|e| self.err(e))?;
+                Arg::String(t.pos(), self.s(&t).to_owned(), v)
             }
             _ => {
                 self.backup();
