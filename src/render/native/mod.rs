@@ -253,8 +253,8 @@ fn environment(
 /// Every identifier in the templates: only library functions named there are registered
 /// (registering all ~250 as functions and filters costs more than rendering a small
 /// chart). `None` when a template calls `tpl`, whose text may name any function.
-fn used_names(charts: &[ChartRender<'_>]) -> Option<std::collections::HashSet<String>> {
-    let mut names = std::collections::HashSet::new();
+fn used_names(charts: &[ChartRender<'_>]) -> Option<foldhash::HashSet<String>> {
+    let mut names = foldhash::HashSet::default();
     for cr in charts {
         for file in &cr.chart.templates {
             let words = file
@@ -279,10 +279,7 @@ fn used_names(charts: &[ChartRender<'_>]) -> Option<std::collections::HashSet<St
     )
 }
 
-fn register_functions(
-    env: &mut Environment<'static>,
-    used: Option<&std::collections::HashSet<String>>,
-) {
+fn register_functions(env: &mut Environment<'static>, used: Option<&foldhash::HashSet<String>>) {
     let overrides = funcs::yaml::NATIVE_OVERRIDES;
     let library = funcs::all()
         .into_iter()
