@@ -115,6 +115,14 @@ enum Chomp {
     Keep,
 }
 
+/// Where a flow collection goes after an entry.
+enum FlowStep {
+    /// On to the entry starting here.
+    Next(usize),
+    /// Closed; the collection ends before this position.
+    Closed(usize),
+}
+
 /// One line of a block scalar: text (byte range) or empty.
 enum BlockLine {
     Text(usize, usize),
@@ -595,19 +603,12 @@ impl<'a> Parser<'a> {
                 loop {
                     let (v, end) = self.flow(i)?;
                     list.push(v);
-                    let e = self.skip_spaces(end)?;
-                    match self.at(e) {
-                        Some(b',') => {
-                            i = self.skip_spaces(e + 1)?;
-                            if matches!(self.at(i), Some(b']' | b',')) {
-                                return Err(GiveUp);
-                            }
-                        }
-                        Some(b']') => {
+                    match self.flow_step(end, b']')? {
+                        FlowStep::Next(n) => i = n,
+                        FlowStep::Closed(e) => {
                             self.depth -= 1;
-                            return Ok((Value::List(list), e + 1));
+                            return Ok((Value::List(list), e));
                         }
-                        _ => return Err(GiveUp),
                     }
                 }
             }
@@ -645,19 +646,12 @@ impl<'a> Parser<'a> {
                     if map.insert(key, v).is_some() {
                         return Err(GiveUp);
                     }
-                    let e = self.skip_spaces(end)?;
-                    match self.at(e) {
-                        Some(b',') => {
-                            i = self.skip_spaces(e + 1)?;
-                            if matches!(self.at(i), Some(b'}' | b',')) {
-                                return Err(GiveUp);
-                            }
-                        }
-                        Some(b'}') => {
+                    match self.flow_step(end, b'}')? {
+                        FlowStep::Next(n) => i = n,
+                        FlowStep::Closed(e) => {
                             self.depth -= 1;
-                            return Ok((Value::Map(map), e + 1));
+                            return Ok((Value::Map(map), e));
                         }
-                        _ => return Err(GiveUp),
                     }
                 }
             }
@@ -673,6 +667,24 @@ impl<'a> Parser<'a> {
                 }
                 Ok((resolve(text, self.flavor), end))
             }
+        }
+    }
+
+    /// After a flow entry ending at `end`, in a collection closed by `close`: the next
+    /// entry after a comma (an empty one or a trailing comma is left to the full parser),
+    /// or the position past the closing bracket.
+    fn flow_step(&self, end: usize, close: u8) -> R<FlowStep> {
+        let e = self.skip_spaces(end)?;
+        match self.at(e) {
+            Some(b',') => {
+                let i = self.skip_spaces(e + 1)?;
+                if self.at(i) == Some(close) || self.at(i) == Some(b',') {
+                    return Err(GiveUp);
+                }
+                Ok(FlowStep::Next(i))
+            }
+            Some(c) if c == close => Ok(FlowStep::Closed(e + 1)),
+            _ => Err(GiveUp),
         }
     }
 
