@@ -101,9 +101,8 @@ pub fn render_chart(
             w.send(move || {
                 for path in schemas {
                     if let Ok(mut raw) = std::fs::read(&path) {
-                        if raw.starts_with(b"\xEF\xBB\xBF") {
-                            raw.drain(..3);
-                        }
+                        // As the loader reads it, so that the compiled schema is found.
+                        chart::strip_bom(&mut raw);
                         values::schema::precompile(raw);
                     }
                 }

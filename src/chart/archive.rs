@@ -525,9 +525,7 @@ impl<'l> State<'l> {
     }
 
     fn add_file(&mut self, name: &str, rel: String, mut data: Vec<u8>) -> Result<(), ArchiveError> {
-        if data.starts_with(b"\xEF\xBB\xBF") {
-            data.drain(..3);
-        }
+        super::load::strip_bom(&mut data);
         if let Some(&at) = self.index.get(&rel) {
             self.files[at].data = data;
             return Ok(());

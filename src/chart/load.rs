@@ -244,7 +244,8 @@ impl Walker<'_> {
     }
 }
 
-fn strip_bom(data: &mut Vec<u8>) {
+/// Drops a UTF-8 byte-order mark from the start of a file's bytes.
+pub(crate) fn strip_bom(data: &mut Vec<u8>) {
     if data.starts_with(b"\xEF\xBB\xBF") {
         data.drain(..3);
     }

@@ -8,6 +8,7 @@ pub mod ignore;
 mod load;
 pub mod metadata;
 
+pub(crate) use load::strip_bom;
 pub use load::{
     LoadError, from_files, load, load_archive_bytes, load_dir, read_values, read_values_text,
 };

@@ -130,10 +130,8 @@ pub fn split(files: &[RenderedFile]) -> Result<(Vec<Manifest>, Vec<Manifest>), M
 #[derive(Debug, Default)]
 pub struct ParsedDocuments {
     /// Documents of Go-template charts (YAML 1.1), then of native charts (YAML 1.2).
-    by_flavor: [HashMap<String, Result<Value, crate::value::yaml::YamlError>>; 2],
+    by_flavor: [foldhash::HashMap<String, Result<Value, crate::value::yaml::YamlError>>; 2],
 }
-
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 impl ParsedDocuments {
     /// Parses every document of a rendered file's content (`native`: the chart's flavour).

@@ -42,7 +42,7 @@ impl Worker {
 
     /// Queues `job` without waiting for it.
     pub fn send(&self, job: impl FnOnce() + Send + 'static) {
-        // A worker that is gone has no jobs to run; the callers' `run` notices.
+        // A worker that is gone has no jobs to run; a `submit` caller's receiver notices.
         let _ = self.jobs.send(Box::new(job));
     }
 

@@ -91,10 +91,12 @@ pub fn from_str(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
         cross_check(src, flavor, std::slice::from_ref(&v), false);
         return Ok(v);
     }
-    full_parse(src, flavor)
+    from_str_full(src, flavor)
 }
 
-pub(super) fn full_parse(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+/// Reads one document with the full parser alone (serde-saphyr), bypassing the fast reader:
+/// the fallback of every reading here, and what comparisons of the two readers call.
+pub fn from_str_full(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
     serde_saphyr::from_str_with_options(src, options(flavor)).map_err(convert_error)
 }
 
@@ -105,6 +107,9 @@ pub(super) fn full_parse_multi(src: &str, flavor: Flavor) -> Result<Vec<Value>, 
 /// Reads the first document of a stream and ignores the rest, as Go's YAML readers
 /// (`yaml.Unmarshal`, so Helm's `fromYaml`) do.
 pub fn from_str_first(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
+    if is_blank(src) {
+        return Ok(Value::Null);
+    }
     if let Ok(docs) = super::fastyaml::read_documents(src, flavor) {
         match docs.first() {
             None => return Ok(Value::Null),
@@ -116,7 +121,8 @@ pub fn from_str_first(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
             Some(_) => {}
         }
     }
-    match from_str(src, flavor) {
+    // The fast reader has had its say: straight to the full parser.
+    match from_str_full(src, flavor) {
         Err(e) if e.message.contains("multiple YAML documents") => {
             let docs = full_parse_multi(src, flavor).map_err(|_| e)?;
             Ok(docs.into_iter().next().unwrap_or(Value::Null))
@@ -148,7 +154,7 @@ fn cross_check(src: &str, flavor: Flavor, fast: &[Value], multi: bool) {
     let full = if multi {
         full_parse_multi(src, flavor)
     } else {
-        full_parse(src, flavor).map(|v| vec![v])
+        from_str_full(src, flavor).map(|v| vec![v])
     };
     let non_null = |docs: &[Value]| docs.iter().filter(|d| !d.is_null()).cloned().collect();
     let fast: Vec<Value> = non_null(fast);
@@ -202,12 +208,6 @@ fn is_blank(src: &str) -> bool {
 /// a boolean, number, null or timestamp, whole floats as integers, no line folding.
 pub fn to_string(v: &Value) -> String {
     super::emit::emit(v, &super::emit::EmitOptions::kubernetes())
-}
-
-/// Reads one document with the full parser alone, bypassing the fast reader (for
-/// comparisons of the two).
-pub fn from_str_full(src: &str, flavor: Flavor) -> Result<Value, YamlError> {
-    full_parse(src, flavor)
 }
 
 /// Whether the fast reader reads `src` itself rather than handing it to the full parser

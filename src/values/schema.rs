@@ -178,7 +178,7 @@ fn check(
     out: &mut Vec<Violation>,
 ) -> Result<(), SchemaError> {
     let slot = compiled(raw);
-    let compiled = slot.get_or_init(|| compile(raw));
+    let compiled = slot.wait();
     let validator = compiled
         .validator
         .as_ref()

@@ -139,6 +139,29 @@ struct Parser<'a> {
     depth: usize,
 }
 
+/// A YAML indicator that cannot start a plain scalar here (or starts what this reader
+/// leaves to the full parser: anchors, aliases, tags, directives, complex keys).
+fn is_indicator(c: u8) -> bool {
+    matches!(
+        c,
+        b'&' | b'*'
+            | b'!'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'|'
+            | b'>'
+    )
+}
+
 fn is_blank_or_end(b: Option<&u8>) -> bool {
     matches!(b, None | Some(b' ' | b'\n'))
 }
@@ -245,9 +268,7 @@ impl<'a> Parser<'a> {
                 self.block_seq(at, col, parent)
             }
             b'[' | b'{' => {
-                self.enter()?;
                 let (v, end) = self.flow(at)?;
-                self.depth -= 1;
                 self.end_line(end)?;
                 Ok(v)
             }
@@ -271,9 +292,7 @@ impl<'a> Parser<'a> {
                 }
                 self.block_scalar(at, parent)
             }
-            b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b'?' | b':' | b',' | b']' | b'}' | b'#' => {
-                Err(GiveUp)
-            }
+            c if is_indicator(c) => Err(GiveUp),
             _ => match self.plain(at) {
                 Stop::Colon(_) if inline => Err(GiveUp),
                 Stop::Colon(_) => self.block_map(at, col, parent),
@@ -412,8 +431,7 @@ impl<'a> Parser<'a> {
                 }
             }
             b'-' if is_blank_or_end(self.s.get(at + 1)) => Err(GiveUp),
-            b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b'?' | b':' | b',' | b'[' | b']' | b'{'
-            | b'}' | b'#' | b'|' | b'>' => Err(GiveUp),
+            c if is_indicator(c) => Err(GiveUp),
             _ => match self.plain(at) {
                 Stop::Colon(c) => {
                     let text = trim_end(&self.src[at..c]);
@@ -692,11 +710,8 @@ impl<'a> Parser<'a> {
     /// stopped (at `,`, `]`, `}` or a `:` that ends a key).
     fn flow_plain(&self, at: usize) -> R<(&'a str, usize)> {
         match self.at(at) {
-            None => return Err(GiveUp),
-            Some(
-                b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b'?' | b':' | b',' | b'[' | b']' | b'{'
-                | b'}' | b'#' | b'|' | b'>' | b'\n',
-            ) => return Err(GiveUp),
+            None | Some(b'\n') => return Err(GiveUp),
+            Some(c) if is_indicator(c) => return Err(GiveUp),
             Some(b'-')
                 if matches!(
                     self.at(at + 1),
