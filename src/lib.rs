@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod funcs;
 pub mod k8s;
 pub mod manifest;
+pub mod memcopy;
 pub mod release;
 pub mod render;
 pub mod repo;

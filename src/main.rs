@@ -27,3 +27,28 @@ fn main() -> std::process::ExitCode {
     #[cfg(not(unix))]
     std::process::ExitCode::from(status)
 }
+
+/// musl's `memcpy`, replaced in the static musl build (see `pack::memcopy` for why). The
+/// linker takes these definitions before libc's, so every copy in the program uses them.
+///
+/// # Safety
+/// C's: `src` readable and `dst` writable for `n` bytes, the ranges not overlapping.
+#[cfg(all(target_arch = "x86_64", target_env = "musl"))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the C contract of `memcpy`, which `copy` meets and exceeds (overlap allowed).
+    unsafe { pack::memcopy::copy(dst, src, n) };
+    dst
+}
+
+/// musl's `memmove`, replaced alongside `memcpy` (musl's calls into its own `memcpy`).
+///
+/// # Safety
+/// C's: `src` readable and `dst` writable for `n` bytes.
+#[cfg(all(target_arch = "x86_64", target_env = "musl"))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the C contract of `memmove`.
+    unsafe { pack::memcopy::copy(dst, src, n) };
+    dst
+}
