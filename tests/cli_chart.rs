@@ -110,6 +110,55 @@ fn bad_set_and_schema_errors_exit_1_with_helm_wording() {
 }
 
 #[test]
+fn schema_errors_come_before_template_errors() {
+    // The render runs beside the schema check; a template that fails on the same bad
+    // values must not hide the schema's finding, as Helm checks values first.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("strict");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: strict\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), "replicas: 1\n").unwrap();
+    std::fs::write(
+        chart.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "{{ if lt (int .Values.replicas) 1 }}{{ fail \"replicas below one\" }}{{ end }}\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
+    pack()
+        .args(["template", "r"])
+        .arg(&chart)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kind: ConfigMap"));
+    pack()
+        .args(["template", "r"])
+        .arg(&chart)
+        .args(["--set", "replicas=0"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("/replicas"))
+        .stderr(predicate::str::contains("minimum"))
+        .stderr(predicate::str::contains("replicas below one").not());
+    // Without the check, the template's own error shows.
+    pack()
+        .args(["template", "r", "--skip-schema-validation"])
+        .arg(&chart)
+        .args(["--set", "replicas=0"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("replicas below one"));
+}
+
+#[test]
 fn unsafe_archives_are_refused_with_the_entry_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("evil-1.0.0.tgz");

@@ -106,6 +106,7 @@ pub fn render_chart(
                         values::schema::precompile(raw);
                     }
                 }
+                crate::timing::mark("schemas compiled");
             });
         }
     }
@@ -221,8 +222,8 @@ fn render_files_on(
         let mut ignored = Vec::new();
         crate::values::coalesce::coalesce_tables(&mut user.values, base, &mut ignored);
     }
-    // Go templates parse on the render thread and here, after values are computed; RSA keys
-    // the templates will ask for are generated meanwhile.
+    // Go templates parse on the render thread and here; RSA keys the templates will ask
+    // for are generated meanwhile.
     let sources = render::gotmpl::sources(&chart);
     let keys: usize = sources.iter().map(|s| rsa_key_calls(s)).sum();
     if keys > 0 {
@@ -242,11 +243,13 @@ fn render_files_on(
             crate::timing::mark("templates parsed (its share)");
         });
     }
-    let computed = values::compute(&mut chart, &user, req.skip_schema_validation);
+    // The worker compiles the schemas, then parses its share; here values are computed,
+    // then this thread parses its share.
+    let computed = values::compute_unchecked(&mut chart, &user)?;
     crate::timing::mark("values computed");
     queue.work();
     crate::timing::mark("templates parsed (its share)");
-    let computed = computed?;
+    let check = !req.skip_schema_validation;
     let opts = RenderOptions {
         strict: req.strict,
         lookup: req.lookup.clone(),
@@ -254,37 +257,53 @@ fn render_files_on(
     };
     let mut documents = manifest::ParsedDocuments::default();
     let (chart, rendered) = match worker {
-        // The worker finishes its share of parsing before it takes the render; each file it
-        // renders is parsed here meanwhile.
+        // The worker renders while this thread checks the values against the schemas, then
+        // parses each file the worker has rendered. Values that fail their schemas fail
+        // here, whatever the render gave: Helm checks before it renders.
         Some(w) => {
             let (release, caps) = (req.release.clone(), caps.clone());
-            let values = computed.values;
+            let chart = std::sync::Arc::new(chart);
+            let values = std::sync::Arc::new(computed.values);
             let (stream, files) = std::sync::mpsc::channel();
-            let ran = w.submit(move || {
-                let opts = RenderOptions {
-                    preparsed: Some(std::sync::Arc::new(std::sync::Mutex::new(queue.take()))),
-                    stream: Some(stream),
-                    ..opts
-                };
-                let rendered = render::render(&chart, &values, &release, &caps, &opts);
-                // The stream ends here, before anything is set aside to be freed later.
-                drop(opts);
-                render::worker::discard(values);
-                (chart, rendered)
+            let ran = w.submit({
+                let (chart, values) = (chart.clone(), values.clone());
+                move || {
+                    let opts = RenderOptions {
+                        preparsed: Some(std::sync::Arc::new(std::sync::Mutex::new(queue.take()))),
+                        stream: Some(stream),
+                        ..opts
+                    };
+                    let rendered = render::render(&chart, &values, &release, &caps, &opts);
+                    // The stream ends here, before anything is set aside to be freed later.
+                    drop(opts);
+                    render::worker::discard(values);
+                    (chart, rendered)
+                }
             });
+            let checked = if check {
+                values::check_schemas(&chart, &values, &user)
+            } else {
+                Ok(())
+            };
+            crate::timing::mark("values checked");
+            // Dropped before the worker is done, so that it frees the values.
+            drop((chart, values));
             while let Ok(content) = files.recv() {
                 documents.add_file(&content, false);
             }
-            match ran.recv().ok() {
-                Some(r) => r,
-                None => {
-                    return Err(TemplateError::Render(RenderFailure::Template(Box::new(
-                        render::RenderError::engine("the template engine crashed".into()),
-                    ))));
-                }
-            }
+            let Some((chart, rendered)) = ran.recv().ok() else {
+                return Err(TemplateError::Render(RenderFailure::Template(Box::new(
+                    render::RenderError::engine("the template engine crashed".into()),
+                ))));
+            };
+            checked?;
+            let chart = std::sync::Arc::try_unwrap(chart).unwrap_or_else(|c| (*c).clone());
+            (chart, rendered)
         }
         None => {
+            if check {
+                values::check_schemas(&chart, &computed.values, &user)?;
+            }
             let opts = RenderOptions {
                 preparsed: helm_templates
                     .then(|| std::sync::Arc::new(std::sync::Mutex::new(queue.take()))),

@@ -1,6 +1,7 @@
 //! Loading a chart from a directory or a `.tgz` into a [`Chart`], refusing anything unsafe.
 
 use super::archive::{self, ArchiveError, Limits};
+use super::dir::{Contents, Dir, Kind};
 use super::ignore::{HelmIgnore, IgnoreError};
 use super::metadata::{Engine, Metadata, MetadataError, NATIVE_API_VERSION};
 use super::{Chart, ChartFile};
@@ -147,6 +148,7 @@ pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
             source,
         })?
         .with_defaults();
+    let top = Dir::open(&root).map_err(io(&root))?;
     let mut walker = Walker {
         root: &root,
         rules: &rules,
@@ -154,7 +156,7 @@ pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
         total: 0,
         limits: Limits::default(),
     };
-    walker.walk(&root, "", 0)?;
+    walker.walk(&top, "", 0)?;
     from_files(walker.files, &origin)
 }
 
@@ -170,61 +172,62 @@ struct Walker<'a> {
 const MAX_DEPTH: usize = 64;
 
 impl Walker<'_> {
-    fn walk(&mut self, dir: &Path, rel: &str, depth: usize) -> Result<(), LoadError> {
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| LoadError::Io { path, source }
-        };
+    fn walk(&mut self, dir: &Dir, rel: &str, depth: usize) -> Result<(), LoadError> {
+        let io = |path: PathBuf| move |source| LoadError::Io { path, source };
         if depth > MAX_DEPTH {
             return Err(LoadError::Io {
-                path: dir.to_owned(),
+                path: dir.path().to_owned(),
                 source: std::io::Error::other(
                     "directories nested too deep (a symbolic-link loop?)",
                 ),
             });
         }
-        let mut entries: Vec<_> = fs::read_dir(dir)
-            .map_err(io(dir))?
-            .collect::<Result<_, _>>()
-            .map_err(io(dir))?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
+        for (name, mut kind) in dir.entries().map_err(io(dir.path().to_owned()))? {
             let rel_path = if rel.is_empty() {
-                name
+                name.clone()
             } else {
                 format!("{rel}/{name}")
             };
-            let link = fs::symlink_metadata(&path).map_err(io(&path))?;
-            if link.file_type().is_symlink() {
-                let target = fs::canonicalize(&path).map_err(io(&path))?;
+            if kind == Kind::Symlink {
+                let path = dir.path().join(&name);
+                let target = fs::canonicalize(&path).map_err(io(path.clone()))?;
                 if !target.starts_with(self.root) {
                     return Err(LoadError::SymlinkOutside { path, target });
                 }
+                kind = dir.follow(&name).map_err(io(path))?;
             }
-            let meta = fs::metadata(&path).map_err(io(&path))?;
-            if meta.is_dir() {
+            if kind == Kind::Dir {
                 if !self.rules.is_ignored(&rel_path, true) {
-                    self.walk(&path, &rel_path, depth + 1)?;
+                    let sub = dir.open_dir(&name).map_err(io(dir.path().join(&name)))?;
+                    self.walk(&sub, &rel_path, depth + 1)?;
                 }
                 continue;
             }
             if self.rules.is_ignored(&rel_path, false) {
                 continue;
             }
-            if !meta.is_file() {
-                return Err(LoadError::Irregular { path });
+            let irregular = || LoadError::Irregular {
+                path: dir.path().join(&name),
+            };
+            if kind != Kind::File {
+                return Err(irregular());
             }
-            if meta.len() > self.limits.max_file_bytes {
-                return Err(LoadError::TooLarge {
-                    path,
-                    what: "file",
-                    size: meta.len(),
-                    limit: self.limits.max_file_bytes,
-                });
-            }
-            self.total += meta.len();
+            let contents = dir
+                .read_file(&name, self.limits.max_file_bytes)
+                .map_err(io(dir.path().join(&name)))?;
+            let mut data = match contents {
+                Contents::Data(data) => data,
+                Contents::Irregular => return Err(irregular()),
+                Contents::TooLarge(size) => {
+                    return Err(LoadError::TooLarge {
+                        path: dir.path().join(&name),
+                        what: "file",
+                        size,
+                        limit: self.limits.max_file_bytes,
+                    });
+                }
+            };
+            self.total += data.len() as u64;
             if self.total > self.limits.max_total_bytes {
                 return Err(LoadError::TooLarge {
                     path: self.root.to_owned(),
@@ -233,7 +236,6 @@ impl Walker<'_> {
                     limit: self.limits.max_total_bytes,
                 });
             }
-            let mut data = fs::read(&path).map_err(io(&path))?;
             strip_bom(&mut data);
             self.files.push(ChartFile {
                 name: rel_path,

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod create;
 pub mod dependencies;
+mod dir;
 pub mod ignore;
 mod load;
 pub mod metadata;

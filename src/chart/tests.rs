@@ -233,6 +233,41 @@ fn irregular_files_are_refused() {
     assert!(err.contains("pipe") && err.contains("irregular"), "{err}");
 }
 
+#[cfg(unix)]
+#[test]
+fn linked_directories_are_walked_and_ignored_pipes_left_alone() {
+    use std::os::unix::fs::symlink;
+    let dir = chart_dir(V2);
+    write(dir.path(), "data/one.txt", "1");
+    write(dir.path(), "data/deeper/two.txt", "2");
+    symlink(dir.path().join("data"), dir.path().join("alias")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("skipped.pipe"))
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: mkfifo is not available");
+        return;
+    }
+    write(dir.path(), ".helmignore", "*.pipe\n");
+    let c = load(dir.path()).unwrap();
+    let mut names: Vec<&str> = c.files.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            ".helmignore",
+            "alias/deeper/two.txt",
+            "alias/one.txt",
+            "data/deeper/two.txt",
+            "data/one.txt"
+        ]
+    );
+    // A link to the pipe is refused like the pipe, without opening it (which would block).
+    symlink(dir.path().join("skipped.pipe"), dir.path().join("link")).unwrap();
+    let err = load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("link") && err.contains("irregular"), "{err}");
+}
+
 #[test]
 fn oversized_files_are_refused() {
     let dir = chart_dir(V2);

@@ -45,14 +45,26 @@ pub fn compute(
     user: &UserValues,
     skip_schema: bool,
 ) -> Result<Computed, ComputeError> {
+    let computed = compute_unchecked(chart, user)?;
+    if !skip_schema {
+        check_schemas(chart, &computed.values, user)?;
+    }
+    Ok(computed)
+}
+
+/// [`compute`] without the schemas, for callers that run [`check_schemas`] beside other
+/// work (a render that is thrown away if the values fail their schemas).
+pub fn compute_unchecked(chart: &mut Chart, user: &UserValues) -> Result<Computed, ComputeError> {
     let mut warnings = Vec::new();
     dependencies::check_present(chart)?;
     dependencies::process(chart, &user.values, &mut warnings)?;
     let values = coalesce_chart(chart, user.values.clone(), &mut warnings)?;
-    if !skip_schema {
-        schema::validate(chart, &values, &user.layers)?;
-    }
     Ok(Computed { values, warnings })
+}
+
+/// Validates [`compute_unchecked`]'s values against every schema of the chart.
+pub fn check_schemas(chart: &Chart, values: &Map, user: &UserValues) -> Result<(), ComputeError> {
+    Ok(schema::validate(chart, values, &user.layers)?)
 }
 
 /// Deep-merges `src` into `dest`, `src` winning: maps merge key by key, anything else

@@ -3,10 +3,9 @@
 //! variables, `range`, truth and errors. Library functions come from [`crate::funcs`].
 
 use super::parse::{Arg, Command, Control, ControlKind, Node, Pipe, Tree, parse};
-use super::value::{Obj, V};
+use super::value::{Fields, Obj, V};
 use crate::funcs::{self, Func, FuncError};
 use crate::value::Value;
-use indexmap::IndexMap;
 use std::cell::{Cell, RefCell};
 /// Maps keyed by template and function names, looked up on every call: foldhash, not SipHash.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -1078,7 +1077,7 @@ impl State<'_> {
                 }
                 // Offline Helm's lookup finds nothing and returns an empty map.
                 let Some(table) = &self.eng.lookup else {
-                    return Ok(V::map(IndexMap::new()));
+                    return Ok(V::map(Fields::default()));
                 };
                 let key = crate::render::LookupKey {
                     api_version: parts[0].clone(),
@@ -1108,7 +1107,7 @@ impl State<'_> {
             }
             "dict" => {
                 let v = self.call_args(dot, &cmd.args, final_)?;
-                let mut m = IndexMap::new();
+                let mut m = Fields::default();
                 let mut it = v.into_iter();
                 while let Some(k) = it.next() {
                     let key = match &k {

@@ -14,12 +14,11 @@ use crate::k8s::Capabilities;
 use crate::render::files::Files;
 use crate::value::Value;
 use exec::{Engine, ExecError, Set, WARN_END, WARN_START};
-use indexmap::IndexMap;
 use parse::Tree;
 /// Maps keyed by template and function names, looked up on every call: foldhash, not SipHash.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::rc::Rc;
-use value::{Obj, V};
+use value::{Fields, Obj, V};
 
 /// Stack for the render thread: deep `include` recursion (Helm allows 1,000 levels of one
 /// name) needs more than a default thread has.
@@ -149,7 +148,7 @@ fn render_here(
     let mut by_depth: Vec<&ChartRender<'_>> = charts.iter().collect();
     by_depth.sort_by_key(|c| std::cmp::Reverse(c.depth));
     for cr in by_depth {
-        let mut top = IndexMap::new();
+        let mut top = Fields::default();
         top.insert("Values".to_owned(), values_of[&cr.prefix].clone());
         top.insert("Release".to_owned(), release_v.clone());
         top.insert(
@@ -161,7 +160,7 @@ fn render_here(
             "Files".to_owned(),
             V::Obj(Rc::new(Obj::Files(Files::new(&cr.chart.files)))),
         );
-        let mut subs = IndexMap::new();
+        let mut subs = Fields::default();
         for sub in &cr.chart.dependencies {
             let p = format!("{}/charts/{}", cr.prefix, sub.name());
             if let Some(t) = tops.get(&p) {
@@ -181,7 +180,7 @@ fn render_here(
         }
         let top = &tops[&job.chart.prefix];
         if let V::Map(m) = top {
-            let mut t = IndexMap::new();
+            let mut t = Fields::default();
             t.insert("Name".to_owned(), V::str(path));
             t.insert("BasePath".to_owned(), V::str(&job.base_path));
             m.borrow_mut().insert("Template".to_owned(), V::map(t));
@@ -213,13 +212,13 @@ fn render_here(
 
 fn capabilities(caps: &Capabilities) -> V {
     let data = context::capabilities(caps);
-    let mut m = IndexMap::new();
+    let mut m = Fields::default();
     if let Value::Map(map) = data {
         for (k, v) in map {
             let val = match k.as_str() {
                 "APIVersions" => V::Obj(Rc::new(Obj::ApiVersions(caps.api_versions.clone()))),
                 "KubeVersion" => {
-                    let fields: IndexMap<String, V> = v
+                    let fields: Fields = v
                         .as_map()
                         .map(|f| {
                             f.iter()

@@ -10,8 +10,12 @@ use indexmap::IndexMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// A map's entries in insertion order (foldhash: field lookups are most of execution's
+/// hashing, and SipHash showed in profiles).
+pub type Fields = IndexMap<String, V, foldhash::fast::RandomState>;
+
 /// A map shared by reference.
-pub type VMap = Rc<RefCell<IndexMap<String, V>>>;
+pub type VMap = Rc<RefCell<Fields>>;
 
 /// A value during execution.
 #[derive(Clone, Debug, Default)]
@@ -49,10 +53,10 @@ pub enum Obj {
     /// `.Capabilities.APIVersions` (`Has`).
     ApiVersions(Vec<String>),
     /// `.Capabilities.KubeVersion`: fields, printed as its version.
-    KubeVersion(IndexMap<String, V>, String),
+    KubeVersion(Fields, String),
     /// A Go struct (`.Capabilities`, `.Capabilities.HelmVersion`): a missing field is an
     /// error, unlike a map's missing key.
-    Struct(&'static str, IndexMap<String, V>),
+    Struct(&'static str, Fields),
 }
 
 /// Records where, in `plain` (the conversion of `v`, at its final address), the values whose
@@ -85,7 +89,7 @@ impl V {
     }
 
     /// A new shared map.
-    pub fn map(m: IndexMap<String, V>) -> V {
+    pub fn map(m: Fields) -> V {
         V::Map(Rc::new(RefCell::new(m)))
     }
 
