@@ -30,6 +30,17 @@ pub fn find3(a: u8, b: u8, c: u8, hay: &[u8]) -> Option<usize> {
     memchr::arch::all::memchr::Three::new(a, b, c).find(hay)
 }
 
+/// The first position of `needle` in `hay`.
+pub fn find_str(needle: &[u8], hay: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(f) = memchr::arch::x86_64::sse2::packedpair::Finder::new(needle)
+        && hay.len() >= f.min_haystack_len()
+    {
+        return f.find(hay, needle);
+    }
+    memchr::arch::all::twoway::Finder::new(needle).find(hay, needle)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -42,5 +53,21 @@ mod tests {
             assert_eq!(super::find(n, &hay[5..17]), memchr::memchr(n, &hay[5..17]));
         }
         assert_eq!(super::find(b'x', b""), None);
+    }
+
+    #[test]
+    fn finds_strings_like_str_find() {
+        let text = "a: 1\n--- \nb: [-, --]\n---\nc: ---\n".repeat(40);
+        for needle in ["---", "\n---", "-", "b: [", "zz", "c: ---\n"] {
+            for start in [0, 1, 7, 100, text.len() - 3] {
+                let hay = &text[start..];
+                assert_eq!(
+                    super::find_str(needle.as_bytes(), hay.as_bytes()),
+                    hay.find(needle),
+                    "{needle:?} from {start}"
+                );
+            }
+        }
+        assert_eq!(super::find_str(b"---", b"--"), None);
     }
 }

@@ -141,3 +141,38 @@ fn usage_errors_exit_2_and_help_exits_0() {
             .stdout(predicate::str::contains("--kubeconfig"));
     }
 }
+
+#[test]
+fn template_output_cut_short_by_its_reader_is_not_an_error() {
+    use std::io::Read as _;
+    use std::process::{Command as Process, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("big");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: big\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    // About 1 MB of output, far more than a pipe holds.
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n\
+         {{- range $i := until 40000 }}\n  k{{ $i }}: \"some value to fill the pipe\"\n{{- end }}\n",
+    )
+    .unwrap();
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("pack"))
+        .args(["template", "r"])
+        .arg(&chart)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here; pack's next writes fail with EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&first).starts_with("---\n# Source: big/templates/cm.yaml"));
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -265,8 +265,11 @@ fn render_files_on(
             let chart = std::sync::Arc::new(chart);
             let values = std::sync::Arc::new(computed.values);
             let (stream, files) = std::sync::mpsc::channel();
+            // Rendered files are parsed here as they come; once its render is done, the
+            // worker takes its share of those still waiting.
+            let files = std::sync::Arc::new(std::sync::Mutex::new(files));
             let ran = w.submit({
-                let (chart, values) = (chart.clone(), values.clone());
+                let (chart, values, files) = (chart.clone(), values.clone(), files.clone());
                 move || {
                     let opts = RenderOptions {
                         preparsed: Some(std::sync::Arc::new(std::sync::Mutex::new(queue.take()))),
@@ -276,8 +279,11 @@ fn render_files_on(
                     let rendered = render::render(&chart, &values, &release, &caps, &opts);
                     // The stream ends here, before anything is set aside to be freed later.
                     drop(opts);
+                    let mut documents = manifest::ParsedDocuments::default();
+                    parse_streamed(&files, &mut documents);
+                    crate::timing::mark("rendered files parsed (its share)");
                     render::worker::discard(values);
-                    (chart, rendered)
+                    (chart, rendered, documents)
                 }
             });
             let checked = if check {
@@ -288,14 +294,14 @@ fn render_files_on(
             crate::timing::mark("values checked");
             // Dropped before the worker is done, so that it frees the values.
             drop((chart, values));
-            while let Ok(content) = files.recv() {
-                documents.add_file(&content, false);
-            }
-            let Some((chart, rendered)) = ran.recv().ok() else {
+            parse_streamed(&files, &mut documents);
+            crate::timing::mark("rendered files parsed (its share)");
+            let Some((chart, rendered, theirs)) = ran.recv().ok() else {
                 return Err(TemplateError::Render(RenderFailure::Template(Box::new(
                     render::RenderError::engine("the template engine crashed".into()),
                 ))));
             };
+            documents.extend(theirs);
             checked?;
             let chart = std::sync::Arc::try_unwrap(chart).unwrap_or_else(|c| (*c).clone());
             (chart, rendered)
@@ -330,6 +336,23 @@ fn render_files_on(
         config: user.values,
         documents,
     })
+}
+
+/// Parses rendered files from `files` until the stream ends (several threads may share it).
+fn parse_streamed(
+    files: &std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
+    documents: &mut manifest::ParsedDocuments,
+) {
+    loop {
+        let next = match files.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(content) => documents.add_file(&content, false),
+            Err(_) => return,
+        }
+    }
 }
 
 /// The `values.schema.json` files of a chart directory and of the unpacked subcharts under

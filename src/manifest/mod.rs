@@ -145,6 +145,17 @@ impl ParsedDocuments {
         }
     }
 
+    /// Adds the documents another thread parsed.
+    pub fn extend(&mut self, other: ParsedDocuments) {
+        for (mine, theirs) in self.by_flavor.iter_mut().zip(other.by_flavor) {
+            if mine.is_empty() {
+                *mine = theirs;
+            } else {
+                mine.extend(theirs);
+            }
+        }
+    }
+
     /// The parse of `doc`, once (a document repeated in several files is parsed again).
     fn take(
         &mut self,
@@ -292,7 +303,7 @@ pub fn documents(text: &str) -> Vec<(usize, &str)> {
     let mut doc_start = 0;
     let mut consumed = 0;
     let mut search = 0;
-    while let Some(found) = text[search..].find("---") {
+    while let Some(found) = crate::bytes::find_str(b"---", &bytes[search..]) {
         let i = search + found;
         let at_start = i == 0 && consumed == 0;
         let after_break = i > consumed && bytes[i - 1] == b'\n';
@@ -389,6 +400,11 @@ pub fn sort_install_order(items: &mut [Manifest]) {
 
 /// `---\n# Source: <path>\n<document>\n` for each, as `helm template` prints.
 pub fn write_documents(items: &[Manifest], out: &mut String) {
+    let size: usize = items
+        .iter()
+        .map(|m| m.source.len() + m.content.len() + 16)
+        .sum();
+    out.reserve(size);
     for m in items {
         out.push_str("---\n# Source: ");
         out.push_str(&m.source);
@@ -396,6 +412,21 @@ pub fn write_documents(items: &[Manifest], out: &mut String) {
         out.push_str(&m.content);
         out.push('\n');
     }
+}
+
+/// [`write_documents`] to a writer.
+pub fn write_documents_to(
+    items: &[Manifest],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    for m in items {
+        out.write_all(b"---\n# Source: ")?;
+        out.write_all(m.source.as_bytes())?;
+        out.write_all(b"\n")?;
+        out.write_all(m.content.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -409,6 +440,22 @@ mod tests {
             native: true,
             template_source: String::new(),
         }
+    }
+
+    #[test]
+    fn documents_write_the_same_to_a_string_and_a_writer() {
+        let (m, h) = split(&[file(
+            "c/templates/x.yaml",
+            "kind: Pod\nmetadata:\n  name: a\n---\nkind: Service\nmetadata:\n  name: s\n",
+        )])
+        .unwrap();
+        let all: Vec<Manifest> = m.into_iter().chain(h).collect();
+        let mut text = String::new();
+        write_documents(&all, &mut text);
+        let mut bytes = Vec::new();
+        write_documents_to(&all, &mut bytes).unwrap();
+        assert_eq!(String::from_utf8(bytes).unwrap(), text);
+        assert!(text.starts_with("---\n# Source: c/templates/x.yaml\nkind: Pod\n"), "{text}");
     }
 
     #[test]
@@ -448,6 +495,25 @@ mod tests {
         let fresh = split(&files).err().map(|e| (e.file, e.rendered_line));
         assert_eq!(ahead, fresh);
         assert_eq!(ahead.map(|(f, _)| f), Some("c/templates/b.yaml".to_owned()));
+    }
+
+    #[test]
+    fn documents_parsed_on_two_threads_are_merged() {
+        let (a, b) = ("kind: A\n", "kind: B\n");
+        let files = [file("c/templates/a.yaml", a), file("c/templates/b.yaml", b)];
+        let (mut mine, mut theirs) = (ParsedDocuments::default(), ParsedDocuments::default());
+        mine.add_file(a, true);
+        theirs.add_file(b, true);
+        mine.extend(theirs);
+        assert_eq!(mine.by_flavor[1].len(), 2);
+        let kinds: Vec<String> = split_with(&files, &mut mine)
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|m| m.kind)
+            .collect();
+        assert_eq!(kinds, ["A", "B"]);
+        assert!(mine.by_flavor[1].is_empty(), "both parses were taken");
     }
 
     #[test]
