@@ -89,26 +89,29 @@ pub fn render_chart(
     req: &TemplateRequest,
     stdin: &mut dyn Read,
 ) -> Result<TemplateResult, TemplateError> {
-    // The render thread starts while the chart loads, and compiles the chart's schemas
-    // meanwhile.
-    let worker = render::worker::Worker::start();
-    if let Some(w) = &worker
-        && !req.skip_schema_validation
-    {
-        let mut schemas = Vec::new();
+    // With schemas to compile, the render thread starts now and compiles them while the
+    // chart loads; else it starts once Go templates are found. Native charts never need it,
+    // and starting it for nothing cost the create chart 0.4 ms of its 2.9 after a helm run.
+    let mut schemas = Vec::new();
+    if !req.skip_schema_validation {
         schema_files(&req.chart, 0, &mut schemas);
-        if !schemas.is_empty() {
-            w.send(move || {
-                for path in schemas {
-                    if let Ok(mut raw) = std::fs::read(&path) {
-                        // As the loader reads it, so that the compiled schema is found.
-                        chart::strip_bom(&mut raw);
-                        values::schema::precompile(raw);
-                    }
+    }
+    let worker = if schemas.is_empty() {
+        None
+    } else {
+        render::worker::Worker::start()
+    };
+    if let Some(w) = &worker {
+        w.send(move || {
+            for path in schemas {
+                if let Ok(mut raw) = std::fs::read(&path) {
+                    // As the loader reads it, so that the compiled schema is found.
+                    chart::strip_bom(&mut raw);
+                    values::schema::precompile(raw);
                 }
-                crate::timing::mark("schemas compiled");
-            });
-        }
+            }
+            crate::timing::mark("schemas compiled");
+        });
     }
     let c = chart::load(&req.chart)?;
     crate::timing::mark("chart loaded");

@@ -455,7 +455,10 @@ mod tests {
         let mut bytes = Vec::new();
         write_documents_to(&all, &mut bytes).unwrap();
         assert_eq!(String::from_utf8(bytes).unwrap(), text);
-        assert!(text.starts_with("---\n# Source: c/templates/x.yaml\nkind: Pod\n"), "{text}");
+        assert!(
+            text.starts_with("---\n# Source: c/templates/x.yaml\nkind: Pod\n"),
+            "{text}"
+        );
     }
 
     #[test]
