@@ -183,7 +183,7 @@ fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 async fn reconcile(shared: &Arc<Shared>, waited: &Waited, key: Key) {
-    let Some(obj) = shared.store.read().get(&key).map(|o| o.value()) else {
+    let Some((obj, seen)) = shared.store.read().get(&key).map(|o| (o.value(), o.rv)) else {
         return;
     };
     if obj["metadata"].get("deletionTimestamp").is_some() {
@@ -194,6 +194,10 @@ async fn reconcile(shared: &Arc<Shared>, waited: &Waited, key: Key) {
     let result = shared
         .store
         .write(move |txn| match storage.as_str() {
+            // `how` was decided on the object as read above. Written since (a rollback
+            // taking an annotation away), it is decided afresh by the reconcile that write
+            // queued; a stale decision would stamp the new generation with the old state.
+            _ if txn.get(&key).map(|o| o.rv) != Some(seen) => Ok(()),
             DEPLOYMENTS => deployment(txn, &key, how),
             REPLICASETS | RCS => replica_set(txn, &key, how),
             CRONJOBS => cron_job(txn, &key),
