@@ -390,7 +390,7 @@ fn snippet(source: &str, line: usize, col: Option<usize>) -> Option<String> {
 /// Templates parsed ahead of rendering (while values are computed), by source text.
 #[derive(Default)]
 pub struct Preparsed {
-    trees: HashMap<String, (Tree, Vec<Tree>)>,
+    trees: HashMap<std::sync::Arc<str>, (Tree, Vec<Tree>)>,
 }
 
 impl std::fmt::Debug for Preparsed {
@@ -403,10 +403,10 @@ impl std::fmt::Debug for Preparsed {
 const AHEAD_NAME: &str = "(ahead)";
 
 /// Every Go template of a chart tree, so that parsing can run beside value computation.
-pub fn sources(chart: &crate::chart::Chart) -> Vec<String> {
-    fn walk(c: &crate::chart::Chart, out: &mut Vec<String>) {
+pub fn sources(chart: &crate::chart::Chart) -> Vec<std::sync::Arc<str>> {
+    fn walk(c: &crate::chart::Chart, out: &mut Vec<std::sync::Arc<str>>) {
         if c.engine() == crate::chart::Engine::Helm {
-            out.extend(c.templates.iter().map(|f| f.text().into_owned()));
+            out.extend(c.templates.iter().map(|f| std::sync::Arc::from(f.text())));
         }
         for d in &c.dependencies {
             walk(d, out);
@@ -423,14 +423,14 @@ pub fn sources(chart: &crate::chart::Chart) -> Vec<String> {
 /// parsing recurses only as deep as actions nest.
 #[derive(Debug, Default)]
 pub struct ParseQueue {
-    sources: Vec<String>,
+    sources: Vec<std::sync::Arc<str>>,
     next: std::sync::atomic::AtomicUsize,
     parsed: std::sync::Mutex<Preparsed>,
 }
 
 impl ParseQueue {
     /// A queue of `sources` (see [`sources`]).
-    pub fn new(sources: Vec<String>) -> ParseQueue {
+    pub fn new(sources: Vec<std::sync::Arc<str>>) -> ParseQueue {
         ParseQueue {
             sources,
             ..ParseQueue::default()
@@ -445,7 +445,7 @@ impl ParseQueue {
             let Some(src) = self.sources.get(i) else {
                 return;
             };
-            if let Ok(parsed) = parse::parse(AHEAD_NAME, src, &exec::has_function)
+            if let Ok(parsed) = parse::parse_shared(AHEAD_NAME, src.clone(), &exec::has_function)
                 && let Ok(mut done) = self.parsed.lock()
             {
                 done.trees.insert(src.clone(), parsed);

@@ -286,9 +286,18 @@ pub fn parse(
     text: &str,
     has_function: &dyn Fn(&str) -> bool,
 ) -> PResult<(Tree, Vec<Tree>)> {
+    parse_shared(name, Arc::from(text), has_function)
+}
+
+/// [`parse`] of a source already shared, which the trees keep without a copy.
+pub fn parse_shared(
+    name: &str,
+    text: Arc<str>,
+    has_function: &dyn Fn(&str) -> bool,
+) -> PResult<(Tree, Vec<Tree>)> {
     let parse_name: Arc<str> = Arc::from(name);
-    let source = text;
-    let text: Arc<str> = Arc::from(source);
+    let shared = text.clone();
+    let source: &str = &shared;
     let lexed = lex(source);
     let mut p = Parser {
         toks: lexed.tokens,
