@@ -19,6 +19,20 @@ pub enum Kind {
     Other,
 }
 
+#[cfg(unix)]
+impl Kind {
+    /// The kind of a known file type (`Unknown` is left to the caller).
+    fn of(t: rustix::fs::FileType) -> Kind {
+        use rustix::fs::FileType;
+        match t {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            _ => Kind::Other,
+        }
+    }
+}
+
 /// An open directory of the chart.
 pub struct Dir {
     path: PathBuf,
@@ -63,7 +77,6 @@ impl Dir {
     /// The entries, sorted by name (names that are not UTF-8 made lossy).
     #[cfg(unix)]
     pub fn entries(&self) -> io::Result<Vec<(String, Kind)>> {
-        use rustix::fs::FileType;
         let mut dir = rustix::fs::Dir::read_from(&self.fd)?;
         let mut out = Vec::new();
         while let Some(entry) = dir.read() {
@@ -74,11 +87,8 @@ impl Dir {
             }
             let name = String::from_utf8_lossy(name).into_owned();
             let kind = match entry.file_type() {
-                FileType::RegularFile => Kind::File,
-                FileType::Directory => Kind::Dir,
-                FileType::Symlink => Kind::Symlink,
-                FileType::Unknown => self.kind_of(&name)?,
-                _ => Kind::Other,
+                rustix::fs::FileType::Unknown => self.kind_of(&name)?,
+                t => Kind::of(t),
             };
             out.push((name, kind));
         }
@@ -113,12 +123,7 @@ impl Dir {
     fn kind_of(&self, name: &str) -> io::Result<Kind> {
         use rustix::fs::{AtFlags, FileType};
         let st = rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(match FileType::from_raw_mode(st.st_mode) {
-            FileType::RegularFile => Kind::File,
-            FileType::Directory => Kind::Dir,
-            FileType::Symlink => Kind::Symlink,
-            _ => Kind::Other,
-        })
+        Ok(Kind::of(FileType::from_raw_mode(st.st_mode)))
     }
 
     /// What the link `name` leads to.

@@ -183,22 +183,30 @@ impl Walker<'_> {
             });
         }
         for (name, mut kind) in dir.entries().map_err(io(dir.path().to_owned()))? {
+            // Paths are built for messages only, never on the way of a file that loads.
+            let path = || dir.path().join(&name);
+            let io_at = |source| LoadError::Io {
+                path: path(),
+                source,
+            };
             let rel_path = if rel.is_empty() {
                 name.clone()
             } else {
                 format!("{rel}/{name}")
             };
             if kind == Kind::Symlink {
-                let path = dir.path().join(&name);
-                let target = fs::canonicalize(&path).map_err(io(path.clone()))?;
+                let target = fs::canonicalize(path()).map_err(io_at)?;
                 if !target.starts_with(self.root) {
-                    return Err(LoadError::SymlinkOutside { path, target });
+                    return Err(LoadError::SymlinkOutside {
+                        path: path(),
+                        target,
+                    });
                 }
-                kind = dir.follow(&name).map_err(io(path))?;
+                kind = dir.follow(&name).map_err(io_at)?;
             }
             if kind == Kind::Dir {
                 if !self.rules.is_ignored(&rel_path, true) {
-                    let sub = dir.open_dir(&name).map_err(io(dir.path().join(&name)))?;
+                    let sub = dir.open_dir(&name).map_err(io_at)?;
                     self.walk(&sub, &rel_path, depth + 1)?;
                 }
                 continue;
@@ -206,26 +214,22 @@ impl Walker<'_> {
             if self.rules.is_ignored(&rel_path, false) {
                 continue;
             }
-            let irregular = || LoadError::Irregular {
-                path: dir.path().join(&name),
-            };
+            let irregular = || LoadError::Irregular { path: path() };
             if kind != Kind::File {
                 return Err(irregular());
             }
-            let contents = dir
-                .read_file(&name, self.limits.max_file_bytes)
-                .map_err(io(dir.path().join(&name)))?;
-            let mut data = match contents {
-                Contents::Data(data) => data,
-                Contents::Irregular => return Err(irregular()),
-                Contents::TooLarge(size) => {
+            let mut data = match dir.read_file(&name, self.limits.max_file_bytes) {
+                Ok(Contents::Data(data)) => data,
+                Ok(Contents::Irregular) => return Err(irregular()),
+                Ok(Contents::TooLarge(size)) => {
                     return Err(LoadError::TooLarge {
-                        path: dir.path().join(&name),
+                        path: path(),
                         what: "file",
                         size,
                         limit: self.limits.max_file_bytes,
                     });
                 }
+                Err(source) => return Err(io_at(source)),
             };
             self.total += data.len() as u64;
             if self.total > self.limits.max_total_bytes {

@@ -400,17 +400,14 @@ pub fn sort_install_order(items: &mut [Manifest]) {
 
 /// `---\n# Source: <path>\n<document>\n` for each, as `helm template` prints.
 pub fn write_documents(items: &[Manifest], out: &mut String) {
-    let size: usize = items
-        .iter()
-        .map(|m| m.source.len() + m.content.len() + 16)
-        .sum();
-    out.reserve(size);
-    for m in items {
-        out.push_str("---\n# Source: ");
-        out.push_str(&m.source);
-        out.push('\n');
-        out.push_str(&m.content);
-        out.push('\n');
+    out.reserve(
+        items
+            .iter()
+            .map(|m| m.source.len() + m.content.len() + 16)
+            .sum(),
+    );
+    for piece in items.iter().flat_map(pieces) {
+        out.push_str(piece);
     }
 }
 
@@ -419,14 +416,15 @@ pub fn write_documents_to(
     items: &[Manifest],
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
-    for m in items {
-        out.write_all(b"---\n# Source: ")?;
-        out.write_all(m.source.as_bytes())?;
-        out.write_all(b"\n")?;
-        out.write_all(m.content.as_bytes())?;
-        out.write_all(b"\n")?;
+    for piece in items.iter().flat_map(pieces) {
+        out.write_all(piece.as_bytes())?;
     }
     Ok(())
+}
+
+/// What one document prints as, in order.
+fn pieces(m: &Manifest) -> [&str; 5] {
+    ["---\n# Source: ", &m.source, "\n", &m.content, "\n"]
 }
 
 #[cfg(test)]
