@@ -176,3 +176,39 @@ fn template_output_cut_short_by_its_reader_is_not_an_error() {
     assert!(out.status.success(), "{:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn template_include_crds_prints_them_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("crdc");
+    std::fs::create_dir_all(chart.join("crds")).unwrap();
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: crdc\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: xs.example.com\n";
+    std::fs::write(chart.join("crds/x.yaml"), crd).unwrap();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+    std::fs::write(chart.join("templates/cm.yaml"), cm).unwrap();
+    // As helm v4.1.4 prints it: the CRD file whole, then each manifest.
+    pack()
+        .args(["template", "r", "--include-crds"])
+        .arg(&chart)
+        .assert()
+        .success()
+        .stdout(format!(
+            "---\n# Source: crdc/crds/x.yaml\n{crd}\n---\n# Source: crdc/templates/cm.yaml\n{}\n",
+            cm.trim_end()
+        ));
+    pack()
+        .args(["template", "r"])
+        .arg(&chart)
+        .assert()
+        .success()
+        .stdout(format!(
+            "---\n# Source: crdc/templates/cm.yaml\n{}\n",
+            cm.trim_end()
+        ));
+}
