@@ -8,6 +8,7 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod funcs;
+pub mod heap;
 pub mod k8s;
 pub mod manifest;
 pub mod memcopy;

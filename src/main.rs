@@ -1,9 +1,10 @@
 //! The `pack` command: parses the command line and hands over to the library.
 
-/// mimalloc: pack allocates many small values (YAML trees, JSON for validation, template
-/// output), where it is markedly faster than glibc's allocator.
+/// pack allocates many small values (YAML trees, JSON for validation, template output):
+/// brief commands pack them densely (`pack::heap`), everything else goes to mimalloc, which
+/// is markedly faster than glibc's allocator.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: pack::heap::Heap = pack::heap::Heap;
 
 #[cfg(unix)]
 unsafe extern "C" {
@@ -13,6 +14,9 @@ unsafe extern "C" {
 
 fn main() -> std::process::ExitCode {
     pack::timing::mark("start");
+    if pack::cli::runs_briefly(std::env::args_os().skip(1)) {
+        pack::heap::enable();
+    }
     let status = pack::cli::run_status();
     pack::timing::mark("end");
     // Every file is closed and all output flushed by now. What remains at a normal exit is

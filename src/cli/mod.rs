@@ -204,6 +204,39 @@ pub fn run_status() -> u8 {
     status
 }
 
+/// Commands that work offline and end within a run's worth of milliseconds: the ones that
+/// may use [`crate::heap`]'s allocator, which never gives memory back.
+const BRIEF_COMMANDS: &[&str] = &[
+    "template",
+    "lint",
+    "validate",
+    "show",
+    "inspect",
+    "create",
+    "version",
+    "env",
+    "completion",
+];
+
+/// True when the command line (without the program name) names one of the brief commands.
+/// Global flags may come first; their values are skipped. A wrong answer costs speed only.
+pub fn runs_briefly<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let Some(arg) = arg.to_str() else {
+            return false;
+        };
+        match arg {
+            "-n" | "--namespace" | "--kubeconfig" | "--kube-context" | "--color" => {
+                args.next();
+            }
+            _ if arg.starts_with('-') => {}
+            command => return BRIEF_COMMANDS.contains(&command),
+        }
+    }
+    false
+}
+
 fn dispatch(cli: Cli) -> CliResult {
     let global = &cli.global;
     match cli.command {
@@ -246,6 +279,23 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn brief_commands_are_told_apart_from_long_ones() {
+        let brief = |line: &str| runs_briefly(line.split_whitespace().map(Into::into));
+        assert!(brief("template r ./chart"));
+        assert!(brief("-n team-a --debug template r ./chart"));
+        assert!(brief("--color=never lint ./chart"));
+        assert!(!brief("-n template cluster"));
+        assert!(!brief("cluster --port 0"));
+        assert!(!brief("install r ./chart"));
+        assert!(!brief("--debug"));
+        // Every brief command is a command (or alias) clap knows.
+        let cli = Cli::command();
+        for name in BRIEF_COMMANDS {
+            assert!(cli.find_subcommand(name).is_some(), "{name}");
+        }
     }
 
     #[test]
