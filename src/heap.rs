@@ -123,6 +123,12 @@ pub fn enable() -> bool {
     true
 }
 
+/// True once [`enable`] has succeeded: the process is brief and gives no memory back, so
+/// freeing large structures just before it ends is work for nothing.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
 /// Without `mmap`, mimalloc serves everything.
 #[cfg(not(unix))]
 pub fn enable() -> bool {

@@ -228,7 +228,7 @@ fn render_files_on(
     // Go templates parse on the render thread and here; RSA keys the templates will ask
     // for are generated meanwhile.
     let sources = render::gotmpl::sources(&chart);
-    let keys: usize = sources.iter().map(|s| rsa_key_calls(s)).sum();
+    let keys: usize = sources.iter().map(|s| rsa_key_calls(&s.text)).sum();
     if keys > 0 {
         crate::funcs::crypto::pregenerate_rsa_2048(keys.min(4));
     }

@@ -66,9 +66,12 @@ pub fn on_worker() -> bool {
 }
 
 /// Drops `value` later when on a worker (after the current job's result is handed back, so
-/// freeing a large render is not on the caller's path), now elsewhere.
+/// freeing a large render is not on the caller's path), now elsewhere; never in a brief
+/// process (see [`crate::heap::enabled`]), whose memory goes back whole at its exit.
 pub fn discard<T: 'static>(value: T) {
-    if on_worker() {
+    if crate::heap::enabled() {
+        std::mem::forget(value);
+    } else if on_worker() {
         TRASH.with(|t| t.borrow_mut().push(Box::new(value)));
     }
 }

@@ -568,7 +568,7 @@ impl State<'_> {
                     return Err(self.fail(pos, &ctx, format!("undefined variable: {name}")));
                 }
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push((name.to_string(), value.clone()));
             }
         }
         Ok(value)
@@ -677,7 +677,7 @@ impl State<'_> {
             Arg::Identifier(pos, name) => {
                 let cmd = Command {
                     pos: *pos,
-                    args: vec![arg.clone()],
+                    args: Box::new([arg.clone()]),
                 };
                 self.eval_function(dot, *pos, name, &cmd, None)
             }
@@ -699,7 +699,7 @@ impl State<'_> {
         chain: &Arg,
         pos: usize,
         node: &Arg,
-        fields: &[String],
+        fields: &[Box<str>],
         args: &[Arg],
         final_: Option<V>,
     ) -> R<V> {
@@ -721,7 +721,7 @@ impl State<'_> {
         dot: &V,
         mut receiver: V,
         node: &Arg,
-        idents: &[String],
+        idents: &[Box<str>],
         args: &[Arg],
         final_: Option<V>,
         iface_receiver: bool,

@@ -1,7 +1,7 @@
 //! The lexer of Go's `text/template`: text, `{{`/`}}` with `-` trim markers, comments and
 //! the tokens inside actions, with Go's error messages.
 
-use std::marker::PhantomData;
+use std::cell::Cell;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,16 +79,15 @@ pub enum Kind {
 /// One token: its kind, where it is in the template and its line. Sixteen bytes: a chart's
 /// templates lex to tens of thousands of tokens, and every page of them is a page fault.
 #[derive(Clone, Copy, Debug)]
-pub struct Token<'a> {
+pub struct Token {
     /// What it is.
     pub kind: Kind,
     start: u32,
     end: u32,
     line: u32,
-    src: PhantomData<&'a str>,
 }
 
-impl<'a> Token<'a> {
+impl Token {
     /// Byte offset in the template source.
     pub fn pos(&self) -> usize {
         self.start as usize
@@ -100,7 +99,7 @@ impl<'a> Token<'a> {
     }
 
     /// Its text in `src`, the template it was lexed from (for `Error`, see [`Lexed::error`]).
-    pub fn text(&self, src: &'a str) -> &'a str {
+    pub fn text<'s>(&self, src: &'s str) -> &'s str {
         &src[self.start as usize..self.end as usize]
     }
 
@@ -125,9 +124,9 @@ impl<'a> Token<'a> {
 }
 
 /// A template's tokens; the last is `Eof` or `Error`.
-pub struct Lexed<'a> {
+pub struct Lexed {
     /// The tokens.
-    pub tokens: Vec<Token<'a>>,
+    pub tokens: Vec<Token>,
     /// The message of the final `Error` token, if lexing failed.
     pub error: String,
 }
@@ -203,21 +202,45 @@ struct Lexer<'a> {
     pos: usize,
     start_line: usize,
     paren_depth: i32,
-    out: Vec<Token<'a>>,
+    out: Vec<Token>,
     error: String,
+}
+
+thread_local! {
+    /// The token buffer of this thread's last parse, reused by the next: a chart's files
+    /// then touch the pages of their largest file's tokens instead of those of all.
+    static SPARE: Cell<Vec<Token>> = const { Cell::new(Vec::new()) };
+}
+
+/// An empty token buffer for `len` bytes of template (the thread's spare, if it has one).
+fn spare_tokens(len: usize) -> Vec<Token> {
+    let mut out = SPARE.take();
+    out.clear();
+    // Charts average a token per five or six bytes: one allocation, no regrowth.
+    out.reserve(len / 5 + 8);
+    out
+}
+
+/// Gives a token buffer back for the thread's next [`lex`] (the larger one is kept).
+pub fn recycle(tokens: Vec<Token>) {
+    let spare = SPARE.take();
+    SPARE.set(if tokens.capacity() >= spare.capacity() {
+        tokens
+    } else {
+        spare
+    });
 }
 
 /// Splits a template into tokens; the last token is `Eof` or `Error`. Templates of 4 GiB
 /// or more are refused (their offsets would not fit the tokens).
-pub fn lex(input: &str) -> Lexed<'_> {
+pub fn lex(input: &str) -> Lexed {
     let mut l = Lexer {
         input,
         start: 0,
         pos: 0,
         start_line: 1,
         paren_depth: 0,
-        // Charts average a token per five or six bytes: one allocation, no regrowth.
-        out: Vec::with_capacity(input.len() / 5 + 8),
+        out: spare_tokens(input.len()),
         error: String::new(),
     };
     if u32::try_from(input.len()).is_err() {
@@ -274,14 +297,13 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn token(&self, kind: Kind, start: usize, end: usize) -> Token<'a> {
+    fn token(&self, kind: Kind, start: usize, end: usize) -> Token {
         // `lex` refuses inputs whose offsets would not fit in 32 bits.
         Token {
             kind,
             start: start as u32,
             end: end as u32,
             line: self.start_line as u32,
-            src: PhantomData,
         }
     }
 

@@ -60,6 +60,7 @@ pub fn render(
 }
 
 struct FileJob<'a> {
+    key: FileKey,
     source: std::borrow::Cow<'a, str>,
     chart: &'a ChartRender<'a>,
     base_path: String,
@@ -79,6 +80,7 @@ fn render_here(
             jobs.insert(
                 path,
                 FileJob {
+                    key: file_key(file),
                     source: file.text(),
                     chart: cr,
                     base_path: format!("{}/templates", cr.prefix),
@@ -94,7 +96,9 @@ fn render_here(
         let ahead = opts.preparsed.as_ref().and_then(|p| {
             p.lock()
                 .ok()
-                .and_then(|mut p| p.trees.remove(job.source.as_ref()))
+                .and_then(|mut p| p.trees.remove(&job.key))
+                // The key names a file only while its chart lives: check the text too.
+                .filter(|(tree, _)| *tree.text == *job.source)
         });
         let (tree, defines) = match ahead {
             Some((tree, defines)) => {
@@ -390,7 +394,23 @@ fn snippet(source: &str, line: usize, col: Option<usize>) -> Option<String> {
 /// Templates parsed ahead of rendering (while values are computed), by source text.
 #[derive(Default)]
 pub struct Preparsed {
-    trees: HashMap<std::sync::Arc<str>, (Tree, Vec<Tree>)>,
+    trees: HashMap<FileKey, (Tree, Vec<Tree>)>,
+}
+
+/// A chart file while its chart is alive: where its bytes are and how many (cheaper to
+/// hash than its text).
+type FileKey = (usize, usize);
+
+fn file_key(file: &crate::chart::ChartFile) -> FileKey {
+    (file.data.as_ptr() as usize, file.data.len())
+}
+
+/// A Go template to parse ahead: which file, and its text.
+#[derive(Debug)]
+pub struct Source {
+    key: FileKey,
+    /// The template's text.
+    pub text: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Preparsed {
@@ -403,10 +423,13 @@ impl std::fmt::Debug for Preparsed {
 const AHEAD_NAME: &str = "(ahead)";
 
 /// Every Go template of a chart tree, so that parsing can run beside value computation.
-pub fn sources(chart: &crate::chart::Chart) -> Vec<std::sync::Arc<str>> {
-    fn walk(c: &crate::chart::Chart, out: &mut Vec<std::sync::Arc<str>>) {
+pub fn sources(chart: &crate::chart::Chart) -> Vec<Source> {
+    fn walk(c: &crate::chart::Chart, out: &mut Vec<Source>) {
         if c.engine() == crate::chart::Engine::Helm {
-            out.extend(c.templates.iter().map(|f| std::sync::Arc::from(f.text())));
+            out.extend(c.templates.iter().map(|f| Source {
+                key: file_key(f),
+                text: std::sync::Arc::from(f.text()),
+            }));
         }
         for d in &c.dependencies {
             walk(d, out);
@@ -423,14 +446,14 @@ pub fn sources(chart: &crate::chart::Chart) -> Vec<std::sync::Arc<str>> {
 /// parsing recurses only as deep as actions nest.
 #[derive(Debug, Default)]
 pub struct ParseQueue {
-    sources: Vec<std::sync::Arc<str>>,
+    sources: Vec<Source>,
     next: std::sync::atomic::AtomicUsize,
     parsed: std::sync::Mutex<Preparsed>,
 }
 
 impl ParseQueue {
     /// A queue of `sources` (see [`sources`]).
-    pub fn new(sources: Vec<std::sync::Arc<str>>) -> ParseQueue {
+    pub fn new(sources: Vec<Source>) -> ParseQueue {
         ParseQueue {
             sources,
             ..ParseQueue::default()
@@ -445,10 +468,11 @@ impl ParseQueue {
             let Some(src) = self.sources.get(i) else {
                 return;
             };
-            if let Ok(parsed) = parse::parse_shared(AHEAD_NAME, src.clone(), &exec::has_function)
+            if let Ok(parsed) =
+                parse::parse_shared(AHEAD_NAME, src.text.clone(), &exec::has_function)
                 && let Ok(mut done) = self.parsed.lock()
             {
-                done.trees.insert(src.clone(), parsed);
+                done.trees.insert(src.key, parsed);
             }
         }
     }

@@ -16,7 +16,7 @@ pub struct Tree {
     /// That file's source, to turn byte offsets into line and column.
     pub text: Arc<str>,
     /// Its nodes.
-    pub root: Vec<Node>,
+    pub root: Box<[Node]>,
 }
 
 impl Tree {
@@ -48,6 +48,11 @@ impl Tree {
     }
 }
 
+/// Names in a tree: fields of a chain, declared variables. Boxed slices of boxed strings,
+/// allocated at their exact sizes: a chart's trees hold tens of thousands of them, and every
+/// page they take is a page fault.
+pub type Names = Box<[Box<str>]>;
+
 /// A node of a template's body.
 #[derive(Debug)]
 pub enum Node {
@@ -62,7 +67,7 @@ pub enum Node {
         /// Offset.
         pos: usize,
         /// The template's name.
-        name: String,
+        name: Box<str>,
         /// Its data, when given.
         pipe: Option<Pipe>,
     },
@@ -93,9 +98,9 @@ pub struct Control {
     /// Its pipeline.
     pub pipe: Pipe,
     /// The body.
-    pub list: Vec<Node>,
+    pub list: Box<[Node]>,
     /// The `else` branch.
-    pub else_list: Option<Vec<Node>>,
+    pub else_list: Option<Box<[Node]>>,
 }
 
 /// A pipeline: optional variable declarations and commands joined by `|`.
@@ -104,11 +109,11 @@ pub struct Pipe {
     /// Offset.
     pub pos: usize,
     /// Declared or assigned variables (`$x`).
-    pub decl: Vec<String>,
+    pub decl: Names,
     /// `=` rather than `:=`.
     pub is_assign: bool,
     /// The commands.
-    pub cmds: Vec<Command>,
+    pub cmds: Box<[Command]>,
 }
 
 /// A command: a function or value and its arguments.
@@ -117,7 +122,7 @@ pub struct Command {
     /// Offset.
     pub pos: usize,
     /// The words; the first is the function or value.
-    pub args: Vec<Arg>,
+    pub args: Box<[Arg]>,
 }
 
 /// A number constant, with what Go's parser could make of it.
@@ -137,13 +142,13 @@ pub struct Number {
 #[derive(Debug, Clone)]
 pub enum Arg {
     /// `.a.b`.
-    Field(usize, Vec<String>),
+    Field(usize, Names),
     /// `$x.a.b` (the first element is the variable name with its `$`).
-    Variable(usize, Vec<String>),
+    Variable(usize, Names),
     /// `(pipeline).a.b`.
-    Chain(usize, Box<Arg>, Vec<String>),
+    Chain(usize, Box<Arg>, Names),
     /// A function name.
-    Identifier(usize, String),
+    Identifier(usize, Box<str>),
     /// `.`.
     Dot(usize),
     /// `nil`.
@@ -153,7 +158,7 @@ pub enum Arg {
     /// A number or character constant.
     Number(usize, Arc<Number>),
     /// A string constant: the quoted source and its value.
-    String(usize, String, String),
+    String(usize, Box<str>, Box<str>),
     /// A parenthesised pipeline.
     Pipe(Box<Pipe>),
 }
@@ -264,7 +269,7 @@ impl fmt::Display for ParseError {
 type PResult<T> = Result<T, ParseError>;
 
 struct Parser<'a> {
-    toks: Vec<Token<'a>>,
+    toks: Vec<Token>,
     /// The source the tokens point into, and the lexer's error message.
     src: &'a str,
     lex_error: String,
@@ -314,12 +319,13 @@ pub fn parse_shared(
         line: 1,
     };
     let root = p.parse_top()?;
+    super::lex::recycle(std::mem::take(&mut p.toks));
     Ok((
         Tree {
             name: name.to_owned(),
             parse_name,
             text,
-            root,
+            root: root.into_boxed_slice(),
         },
         p.defines,
     ))
@@ -334,7 +340,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn next(&mut self) -> Token<'a> {
+    fn next(&mut self) -> Token {
         let t = self.toks[self.i.min(self.toks.len() - 1)];
         if self.i < self.toks.len() {
             self.i += 1;
@@ -344,7 +350,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A token's text.
-    fn s(&self, t: &Token<'a>) -> &'a str {
+    fn s(&self, t: &Token) -> &'a str {
         t.text(self.src)
     }
 
@@ -352,11 +358,11 @@ impl<'a> Parser<'a> {
         self.i -= 1;
     }
 
-    fn peek(&self) -> &Token<'a> {
+    fn peek(&self) -> &Token {
         &self.toks[self.i.min(self.toks.len() - 1)]
     }
 
-    fn next_non_space(&mut self) -> Token<'a> {
+    fn next_non_space(&mut self) -> Token {
         loop {
             let t = self.next();
             if t.kind != Kind::Space {
@@ -365,7 +371,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Token<'a> {
+    fn peek_non_space(&mut self) -> Token {
         let save = self.i;
         let t = self.next_non_space();
         // Go consumes the spaces and backs up only over the token.
@@ -376,7 +382,7 @@ impl<'a> Parser<'a> {
         t
     }
 
-    fn expect(&mut self, kind: Kind, context: &str) -> PResult<Token<'a>> {
+    fn expect(&mut self, kind: Kind, context: &str) -> PResult<Token> {
         let t = self.next_non_space();
         if t.kind != kind {
             return self.unexpected(&t, context);
@@ -384,7 +390,7 @@ impl<'a> Parser<'a> {
         Ok(t)
     }
 
-    fn unexpected<T>(&self, t: &Token<'_>, context: &str) -> PResult<T> {
+    fn unexpected<T>(&self, t: &Token, context: &str) -> PResult<T> {
         if t.kind == Kind::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != t.line() {
@@ -473,13 +479,13 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn item_list(&mut self) -> PResult<(Vec<Node>, Item)> {
+    fn item_list(&mut self) -> PResult<(Box<[Node]>, Item)> {
         let mut list = Vec::new();
         while self.peek_non_space().kind != Kind::Eof {
             match self.text_or_action()? {
                 Item::Node(Some(n)) => list.push(n),
                 Item::Node(None) => {}
-                other => return Ok((list, other)),
+                other => return Ok((list.into_boxed_slice(), other)),
             }
         }
         self.err("unexpected EOF")
@@ -578,11 +584,11 @@ impl<'a> Parser<'a> {
             if kind == ControlKind::If && peek == Kind::If {
                 let t = self.next();
                 let inner = self.parse_control(ControlKind::If, t.pos())?;
-                else_list = Some(vec![Node::Control(Box::new(inner))]);
+                else_list = Some(Box::new([Node::Control(Box::new(inner))]) as Box<[Node]>);
             } else if kind == ControlKind::With && peek == Kind::With {
                 let t = self.next();
                 let inner = self.parse_control(ControlKind::With, t.pos())?;
-                else_list = Some(vec![Node::Control(Box::new(inner))]);
+                else_list = Some(Box::new([Node::Control(Box::new(inner))]) as Box<[Node]>);
             } else {
                 let (l, n) = self.item_list()?;
                 if !matches!(n, Item::End) {
@@ -621,7 +627,11 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        Ok(Item::Node(Some(Node::Template { pos, name, pipe })))
+        Ok(Item::Node(Some(Node::Template {
+            pos,
+            name: name.into(),
+            pipe,
+        })))
     }
 
     fn block_control(&mut self, _pos: usize) -> PResult<Item> {
@@ -642,19 +652,16 @@ impl<'a> Parser<'a> {
         })?;
         Ok(Item::Node(Some(Node::Template {
             pos,
-            name,
+            name: name.into(),
             pipe: Some(pipe),
         })))
     }
 
     fn pipeline(&mut self, context: &str, end: Kind) -> PResult<Pipe> {
         let pos = self.peek_non_space().pos();
-        let mut pipe = Pipe {
-            pos,
-            decl: Vec::new(),
-            is_assign: false,
-            cmds: Vec::new(),
-        };
+        let mut decl: Vec<Box<str>> = Vec::new();
+        let mut is_assign = false;
+        let mut cmds = Vec::new();
         // Declarations.
         'decls: loop {
             let v = self.peek_non_space();
@@ -666,16 +673,16 @@ impl<'a> Parser<'a> {
             let next = self.peek_non_space();
             match next.kind {
                 Kind::Assign | Kind::Declare => {
-                    pipe.is_assign = next.kind == Kind::Assign;
+                    is_assign = next.kind == Kind::Assign;
                     self.next_non_space();
-                    pipe.decl.push(self.s(&v).to_owned());
+                    decl.push(self.s(&v).into());
                     self.vars.push(self.s(&v).to_owned());
                 }
                 Kind::Char if self.s(&next) == "," => {
                     self.next_non_space();
-                    pipe.decl.push(self.s(&v).to_owned());
+                    decl.push(self.s(&v).into());
                     self.vars.push(self.s(&v).to_owned());
-                    if context == "range" && pipe.decl.len() < 2 {
+                    if context == "range" && decl.len() < 2 {
                         match self.peek_non_space().kind {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => {
                                 continue 'decls;
@@ -693,6 +700,12 @@ impl<'a> Parser<'a> {
         loop {
             let t = self.next_non_space();
             if t.kind == end {
+                let pipe = Pipe {
+                    pos,
+                    decl: decl.into_boxed_slice(),
+                    is_assign,
+                    cmds: cmds.into_boxed_slice(),
+                };
                 self.check_pipeline(&pipe, context)?;
                 return Ok(pipe);
             }
@@ -711,7 +724,7 @@ impl<'a> Parser<'a> {
                 | Kind::LeftParen => {
                     self.backup();
                     let c = self.command()?;
-                    pipe.cmds.push(c);
+                    cmds.push(c);
                 }
                 _ => return self.unexpected(&t, context),
             }
@@ -738,14 +751,11 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> PResult<Command> {
         let pos = self.peek_non_space().pos();
-        let mut cmd = Command {
-            pos,
-            args: Vec::new(),
-        };
+        let mut args = Vec::new();
         loop {
             self.peek_non_space();
             if let Some(op) = self.operand()? {
-                cmd.args.push(op);
+                args.push(op);
             }
             let t = self.next();
             match t.kind {
@@ -756,10 +766,13 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        if cmd.args.is_empty() {
+        if args.is_empty() {
             return self.err("empty command");
         }
-        Ok(cmd)
+        Ok(Command {
+            pos,
+            args: args.into_boxed_slice(),
+        })
     }
 
     fn operand(&mut self) -> PResult<Option<Arg>> {
@@ -770,25 +783,24 @@ impl<'a> Parser<'a> {
             return Ok(Some(node));
         }
         let chain_pos = self.peek().pos();
-        let mut fields = Vec::new();
+        let mut fields: Vec<Box<str>> = Vec::new();
         while self.peek().kind == Kind::Field {
             let t = self.next();
-            fields.push(self.s(&t)[1..].to_owned());
+            fields.push(self.s(&t)[1..].into());
         }
+        let joined = |ids: Names, fields: Vec<Box<str>>| -> Names {
+            let mut all = ids.into_vec();
+            all.extend(fields);
+            all.into_boxed_slice()
+        };
         Ok(Some(match node {
             // Go gives the combined node the position of the chained part.
-            Arg::Field(_, mut ids) => {
-                ids.extend(fields);
-                Arg::Field(chain_pos, ids)
-            }
-            Arg::Variable(_, mut ids) => {
-                ids.extend(fields);
-                Arg::Variable(chain_pos, ids)
-            }
+            Arg::Field(_, ids) => Arg::Field(chain_pos, joined(ids, fields)),
+            Arg::Variable(_, ids) => Arg::Variable(chain_pos, joined(ids, fields)),
             Arg::Bool(..) | Arg::String(..) | Arg::Number(..) | Arg::Nil(_) | Arg::Dot(_) => {
                 return self.err(format!("unexpected . after term {:?}", node.to_string()));
             }
-            other => Arg::Chain(chain_pos, Box::new(other), fields),
+            other => Arg::Chain(chain_pos, Box::new(other), fields.into_boxed_slice()),
         }))
     }
 
@@ -799,7 +811,7 @@ impl<'a> Parser<'a> {
                 if !(self.has_function)(self.s(&t)) {
                     return self.err(format!("function {:?} not defined", self.s(&t)));
                 }
-                Arg::Identifier(t.pos(), self.s(&t).to_owned())
+                Arg::Identifier(t.pos(), self.s(&t).into())
             }
             Kind::Dot => Arg::Dot(t.pos()),
             Kind::Nil => Arg::Nil(t.pos()),
@@ -808,9 +820,9 @@ impl<'a> Parser<'a> {
                 if !self.vars.contains(&name) {
                     return self.err(format!("undefined variable {name:?}"));
                 }
-                Arg::Variable(t.pos(), vec![self.s(&t).to_owned()])
+                Arg::Variable(t.pos(), Box::new([self.s(&t).into()]))
             }
-            Kind::Field => Arg::Field(t.pos(), vec![self.s(&t)[1..].to_owned()]),
+            Kind::Field => Arg::Field(t.pos(), Box::new([self.s(&t)[1..].into()])),
             Kind::Bool => Arg::Bool(t.pos(), self.s(&t) == "true"),
             Kind::CharConstant | Kind::Number | Kind::Complex => {
                 let n = number(self.s(&t), t.kind).or_else(|e| self.err(e))?;
@@ -822,7 +834,7 @@ impl<'a> Parser<'a> {
             }
             Kind::String | Kind::RawString => {
                 let v = unquote(self.s(&t)).or_else(|e| self.err(e))?;
-                Arg::String(t.pos(), self.s(&t).to_owned(), v)
+                Arg::String(t.pos(), self.s(&t).into(), v.into())
             }
             _ => {
                 self.backup();
