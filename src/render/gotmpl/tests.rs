@@ -172,3 +172,50 @@ fn runaway_templates_stop_with_a_clear_error() {
     let err = engine.execute("t", &data()).expect_err("stops");
     assert!(err.text.contains("template ran too long"), "{}", err.text);
 }
+
+#[test]
+fn trees_parsed_ahead_serve_only_the_text_they_were_parsed_from() {
+    use crate::chart::ChartFile;
+    use std::sync::{Arc, Mutex};
+    let file = |name: &str, text: &str| ChartFile {
+        name: name.to_owned(),
+        data: text.as_bytes().to_vec(),
+    };
+    let chart = crate::chart::from_files(
+        vec![
+            file("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+            file("templates/a.yaml", "a: {{ .Values.x }}\n"),
+        ],
+        "test",
+    )
+    .expect("a chart");
+    let values = crate::value::Map::default();
+    let render = |preparsed: super::Preparsed| {
+        let preparsed = Arc::new(Mutex::new(preparsed));
+        let opts = crate::render::RenderOptions {
+            preparsed: Some(preparsed.clone()),
+            ..Default::default()
+        };
+        let caps = crate::k8s::Capabilities::default();
+        let out = crate::render::render(&chart, &values, &Default::default(), &caps, &opts)
+            .expect("renders");
+        let left = preparsed.lock().expect("not poisoned").trees.len();
+        (out.files[0].content.clone(), left)
+    };
+    // Parsed ahead from the chart's own file: taken.
+    let queue = super::ParseQueue::new(super::sources(&chart));
+    queue.work();
+    let (out, left) = render(queue.take());
+    assert_eq!(out, "a: \n");
+    assert_eq!(left, 0, "the tree parsed ahead was taken");
+    // A tree filed under the file's key but parsed from another text of the same length
+    // (as if the file's memory had been reused) is not used.
+    let template = &chart.templates[0];
+    let other = "b: {{ .Values.y }}\n";
+    assert_eq!(other.len(), template.data.len());
+    let parsed = super::parse::parse(super::AHEAD_NAME, other, &has_function).expect("parses");
+    let mut stale = super::Preparsed::default();
+    stale.trees.insert(super::file_key(template), parsed);
+    let (out, _) = render(stale);
+    assert_eq!(out, "a: \n", "rendered from the file's own text");
+}
