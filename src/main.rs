@@ -45,6 +45,28 @@ pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut 
     dst
 }
 
+/// musl's `memcmp`, replaced for the same reason (it compares a byte at a time).
+///
+/// # Safety
+/// C's: `a` and `b` readable for `n` bytes.
+#[cfg(all(target_arch = "x86_64", target_env = "musl"))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> std::ffi::c_int {
+    // SAFETY: the C contract of `memcmp`.
+    unsafe { pack::memcopy::compare(a, b, n) }
+}
+
+/// musl's `bcmp` (what LLVM calls for equality tests), which calls its `memcmp`.
+///
+/// # Safety
+/// C's: `a` and `b` readable for `n` bytes.
+#[cfg(all(target_arch = "x86_64", target_env = "musl"))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> std::ffi::c_int {
+    // SAFETY: the C contract of `bcmp`.
+    unsafe { pack::memcopy::compare(a, b, n) }
+}
+
 /// musl's `memmove`, replaced alongside `memcpy` (musl's calls into its own `memcpy`).
 ///
 /// # Safety
