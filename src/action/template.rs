@@ -55,7 +55,7 @@ pub struct TemplateResult {
     pub config: crate::value::Map,
     /// Template sources by rendered path (`chart/templates/x.yaml`), to point validation
     /// problems at template lines.
-    pub sources: std::collections::HashMap<String, String>,
+    pub sources: std::collections::HashMap<String, std::sync::Arc<str>>,
 }
 
 /// Why a chart could not be rendered.

@@ -209,7 +209,7 @@ fn post_render(
         path: "post-renderer".into(),
         content: text,
         native: false,
-        template_source: String::new(),
+        template_source: "".into(),
     };
     let (mut manifests, mut hooks) = manifest::split(std::slice::from_ref(&file))?;
     for m in manifests.iter_mut().chain(hooks.iter_mut()) {
@@ -233,7 +233,7 @@ fn post_render(
 fn validate_documents(
     docs: &[Manifest],
     crds: &[(String, String)],
-    sources: &std::collections::HashMap<String, String>,
+    sources: &std::collections::HashMap<String, std::sync::Arc<str>>,
     version: KubeVersion,
 ) -> CliResult {
     use crate::validate::{Validator, report};

@@ -436,7 +436,7 @@ mod tests {
             path: path.into(),
             content: content.into(),
             native: true,
-            template_source: String::new(),
+            template_source: "".into(),
         }
     }
 

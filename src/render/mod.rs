@@ -133,8 +133,9 @@ pub struct RenderedFile {
     pub content: String,
     /// Produced by a native chart (YAML 1.2 semantics).
     pub native: bool,
-    /// The template's source, to point YAML errors in the output back at it.
-    pub template_source: String,
+    /// The template's source, to point YAML errors in the output back at it (shared with
+    /// the parsed template: cert-manager's CRD templates are 1.2 MB).
+    pub template_source: std::sync::Arc<str>,
 }
 
 /// The result of rendering a chart tree.

@@ -150,7 +150,7 @@ pub fn rendered<'a>(
     validator: &mut Validator,
     docs: impl IntoIterator<Item = &'a crate::manifest::Manifest>,
     crd_files: &[(String, String)],
-    sources: &'a HashMap<String, String>,
+    sources: &'a HashMap<String, std::sync::Arc<str>>,
 ) -> Vec<Input<'a>> {
     for (_, text) in crd_files {
         for doc in yaml::from_str_multi(text, Flavor::Yaml11).unwrap_or_default() {
@@ -167,7 +167,7 @@ pub fn rendered<'a>(
             line: 0,
             text: &d.content,
             object: Ok(Cow::Borrowed(&d.object)),
-            template_source: sources.get(&d.source).map(String::as_str),
+            template_source: sources.get(&d.source).map(|s| &**s),
         })
         .collect()
 }

@@ -91,6 +91,8 @@ fn render_here(
     let mut order: Vec<String> = jobs.keys().cloned().collect();
     helm_order(&mut order);
     let mut set = Set::default();
+    // Each file's text as its tree holds it, shared with the rendered file.
+    let mut texts: HashMap<&str, std::sync::Arc<str>> = HashMap::default();
     for path in &order {
         let job = &jobs[path];
         let ahead = opts.preparsed.as_ref().and_then(|p| {
@@ -115,6 +117,7 @@ fn render_here(
             None => parse::parse(path, &job.source, &exec::has_function)
                 .map_err(|e| Box::new(parse_error(&e, &job.source)))?,
         };
+        texts.insert(path, tree.text.clone());
         set.add(tree);
         for d in defines {
             set.add(d);
@@ -205,7 +208,10 @@ fn render_here(
             path: path.clone(),
             content,
             native: false,
-            template_source: job.source.clone().into_owned(),
+            template_source: texts
+                .get(path.as_str())
+                .cloned()
+                .unwrap_or_else(|| job.source.as_ref().into()),
         });
     }
     crate::timing::mark("templates executed");

@@ -464,7 +464,7 @@ pub fn render(
                 path,
                 content,
                 native: true,
-                template_source: file.text().into_owned(),
+                template_source: file.text().into(),
             });
         }
     }
