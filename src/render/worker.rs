@@ -25,10 +25,14 @@ impl Worker {
     /// Starts the thread; `None` when the system refuses one (callers render in place).
     pub fn start() -> Option<Worker> {
         let (jobs, queue) = mpsc::channel::<Job>();
+        #[cfg(target_os = "linux")]
+        let starter = rustix::thread::sched_getcpu();
         std::thread::Builder::new()
             .name("pack-render".into())
             .stack_size(super::gotmpl::STACK_BYTES)
             .spawn(move || {
+                #[cfg(target_os = "linux")]
+                leave_cpu(starter);
                 ON_WORKER.with(|w| w.set(true));
                 while let Ok(job) = queue.recv() {
                     job();
@@ -65,6 +69,28 @@ pub fn on_worker() -> bool {
     ON_WORKER.with(Cell::get)
 }
 
+/// Moves the calling thread off CPU `busy` (where the thread that started it runs) when
+/// another CPU is allowed, then allows every CPU again. Why: right after another program
+/// has kept the other CPUs busy, Linux places a new thread beside its starter (the others'
+/// recent load counts against them), and an idle CPU pulls it away only at a later
+/// balancing tick. Seen with `perf sched` after `helm template`: the render thread queued
+/// behind the main thread on one CPU for 1–3 ms while the other idled.
+#[cfg(target_os = "linux")]
+fn leave_cpu(busy: usize) {
+    use rustix::thread::{sched_getaffinity, sched_setaffinity};
+    let Ok(allowed) = sched_getaffinity(None) else {
+        return;
+    };
+    if allowed.count() < 2 || !allowed.is_set(busy) {
+        return;
+    }
+    let mut others = allowed.clone();
+    others.unset(busy);
+    if sched_setaffinity(None, &others).is_ok() {
+        let _ = sched_setaffinity(None, &allowed);
+    }
+}
+
 /// Drops `value` later when on a worker (after the current job's result is handed back, so
 /// freeing a large render is not on the caller's path), now elsewhere; never in a brief
 /// process (see [`crate::heap::enabled`]), whose memory goes back whole at its exit.
@@ -79,6 +105,24 @@ pub fn discard<T: 'static>(value: T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_leaves_its_starters_cpu_and_keeps_every_cpu_allowed() {
+        use rustix::thread::{sched_getaffinity, sched_getcpu};
+        std::thread::spawn(|| {
+            let before = sched_getaffinity(None).expect("affinity");
+            let here = sched_getcpu();
+            leave_cpu(here);
+            let after = sched_getaffinity(None).expect("affinity");
+            assert_eq!(after, before, "every CPU allowed again");
+            if before.count() >= 2 && before.is_set(here) {
+                assert_ne!(sched_getcpu(), here, "moved to another CPU");
+            }
+        })
+        .join()
+        .expect("the thread ran");
+    }
 
     #[test]
     fn jobs_run_in_order_on_the_worker() {
