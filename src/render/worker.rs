@@ -84,7 +84,7 @@ fn leave_cpu(busy: usize) {
     if allowed.count() < 2 || !allowed.is_set(busy) {
         return;
     }
-    let mut others = allowed.clone();
+    let mut others = allowed;
     others.unset(busy);
     if sched_setaffinity(None, &others).is_ok() {
         let _ = sched_setaffinity(None, &allowed);
