@@ -183,26 +183,10 @@ pub unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> i32 {
             return compare_blocks(a, b, n);
         }
         if n >= 8 {
-            let word = |p: *const u8, at: usize| p.add(at).cast::<u64>().read_unaligned().to_be();
-            // The two words overlap when n < 16; the second decides only when the first
-            // is equal, and then its equal head does not matter.
-            for at in [0, n - 8] {
-                let (x, y) = (word(a, at), word(b, at));
-                if x != y {
-                    return if x < y { -1 } else { 1 };
-                }
-            }
-            return 0;
+            return compare_words(a, b, n, |p| p.cast::<u64>().read_unaligned().to_be());
         }
         if n >= 4 {
-            let word = |p: *const u8, at: usize| p.add(at).cast::<u32>().read_unaligned().to_be();
-            for at in [0, n - 4] {
-                let (x, y) = (word(a, at), word(b, at));
-                if x != y {
-                    return if x < y { -1 } else { 1 };
-                }
-            }
-            return 0;
+            return compare_words(a, b, n, |p| p.cast::<u32>().read_unaligned().to_be());
         }
         for i in 0..n {
             let (x, y) = (*a.add(i), *b.add(i));
@@ -212,6 +196,30 @@ pub unsafe fn compare(a: *const u8, b: *const u8, n: usize) -> i32 {
         }
         0
     }
+}
+
+/// `size_of::<T>()` to twice that many bytes: the big-endian words at 0 and ending at `n`.
+/// They overlap when `n` is less than twice the size; the second decides only when the
+/// first is equal, and then its equal head does not matter.
+///
+/// # Safety
+/// `a` and `b` valid for reads of `n` bytes, `size_of::<T>() <= n`; `load` reads one `T`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn compare_words<T: Ord>(
+    a: *const u8,
+    b: *const u8,
+    n: usize,
+    load: impl Fn(*const u8) -> T,
+) -> i32 {
+    for at in [0, n - size_of::<T>()] {
+        // SAFETY: each word lies within the first `n` bytes (the caller's promise).
+        let (x, y) = unsafe { (load(a.add(at)), load(b.add(at))) };
+        if x != y {
+            return if x < y { -1 } else { 1 };
+        }
+    }
+    0
 }
 
 /// 16 bytes or more: 16-byte blocks from the front, then the last 16 bytes.

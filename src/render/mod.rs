@@ -21,7 +21,7 @@ use std::fmt;
 pub struct RenderOptions {
     /// Undefined values are errors (`lint --strict`).
     pub strict: bool,
-    /// Go templates already parsed (see [`gotmpl::preparse`]), taken as they are used.
+    /// Go templates already parsed (see [`gotmpl::ParseQueue`]), taken as they are used.
     pub preparsed: Option<std::sync::Arc<std::sync::Mutex<gotmpl::Preparsed>>>,
     /// In a tree mixing native and Helm charts, the names the other kind of chart defines
     /// (an `include` of one of them fails with an explanation).

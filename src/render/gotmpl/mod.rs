@@ -397,7 +397,7 @@ fn snippet(source: &str, line: usize, col: Option<usize>) -> Option<String> {
     Some(s)
 }
 
-/// Templates parsed ahead of rendering (while values are computed), by source text.
+/// Templates parsed ahead of rendering (while values are computed), by chart file.
 #[derive(Default)]
 pub struct Preparsed {
     trees: HashMap<FileKey, (Tree, Vec<Tree>)>,
