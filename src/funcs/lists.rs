@@ -319,7 +319,7 @@ fn slice_impl(name: &str, args: &[Value]) -> FuncResult {
     Ok(Value::List(l[start as usize..end as usize].to_vec()))
 }
 
-/// `slice LIST [START [END]]`: LIST[START:END] (indices converted like `int`); null for an
+/// `slice LIST [START [END]]`: `LIST[START:END]` (indices converted like `int`); null for an
 /// empty list.
 pub fn slice(args: &[Value]) -> FuncResult {
     slice_impl("slice", args)
