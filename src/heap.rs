@@ -1,4 +1,4 @@
-//! The allocator of short commands (`template`, `lint`…): small blocks packed densely in one
+//! The allocator of short commands (`template`, `validate`…): small blocks packed densely in one
 //! reserved region, so a run touches few pages. Everything else goes to mimalloc.
 //!
 //! Why: a first touch of a page costs ~1.3 µs here (zeroing and accounting), and a general
@@ -123,8 +123,7 @@ pub fn enable() -> bool {
     true
 }
 
-/// True once [`enable`] has succeeded: the process is brief and gives no memory back, so
-/// freeing large structures just before it ends is work for nothing.
+/// True once [`enable`] has succeeded.
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }

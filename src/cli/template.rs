@@ -71,6 +71,10 @@ pub struct TemplateArgs {
 }
 
 pub fn run(args: &TemplateArgs, global: &GlobalArgs) -> CliResult {
+    if crate::heap::enabled() {
+        // One render, then the process ends: what the render thread would free is left.
+        crate::render::worker::forget_discarded();
+    }
     let (name, chart) = match args.args.as_slice() {
         [chart] => ("release-name".to_owned(), chart.clone()),
         [name, chart] => (name.clone(), chart.clone()),

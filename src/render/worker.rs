@@ -91,11 +91,22 @@ fn leave_cpu(busy: usize) {
     }
 }
 
+/// Whether [`discard`] may leave values unfreed (see [`forget_discarded`]).
+static FORGET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets [`discard`] leave what it is given unfreed from now on: for a process that renders
+/// once and then ends (`pack template`), whose memory goes back whole at its exit. Commands
+/// that render again (`lint` renders once per values file) must not call it: their freed
+/// memory is reused.
+pub fn forget_discarded() {
+    FORGET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Drops `value` later when on a worker (after the current job's result is handed back, so
-/// freeing a large render is not on the caller's path), now elsewhere; never in a brief
-/// process (see [`crate::heap::enabled`]), whose memory goes back whole at its exit.
+/// freeing a large render is not on the caller's path), now elsewhere; never after
+/// [`forget_discarded`].
 pub fn discard<T: 'static>(value: T) {
-    if crate::heap::enabled() {
+    if FORGET.load(std::sync::atomic::Ordering::Relaxed) {
         std::mem::forget(value);
     } else if on_worker() {
         TRASH.with(|t| t.borrow_mut().push(Box::new(value)));
