@@ -1,5 +1,7 @@
 //! The `pack` binary's basic commands, run as a user runs them.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -148,19 +150,18 @@ fn template_output_cut_short_by_its_reader_is_not_an_error() {
     use std::process::{Command as Process, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("big");
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: big\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    // About 1 MB of output, far more than a pipe holds.
-    std::fs::write(
-        chart.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n\
-         {{- range $i := until 40000 }}\n  k{{ $i }}: \"some value to fill the pipe\"\n{{- end }}\n",
-    )
-    .unwrap();
+    common::write_files(
+        &chart,
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: big\nversion: 0.1.0\n"),
+            // About 1 MB of output, far more than a pipe holds.
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n\
+                 {{- range $i := until 40000 }}\n  k{{ $i }}: \"some value to fill the pipe\"\n{{- end }}\n",
+            ),
+        ],
+    );
     let mut child = Process::new(assert_cmd::cargo::cargo_bin("pack"))
         .args(["template", "r"])
         .arg(&chart)
@@ -181,17 +182,16 @@ fn template_output_cut_short_by_its_reader_is_not_an_error() {
 fn template_include_crds_prints_them_first() {
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("crdc");
-    std::fs::create_dir_all(chart.join("crds")).unwrap();
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: crdc\nversion: 0.1.0\n",
-    )
-    .unwrap();
     let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: xs.example.com\n";
-    std::fs::write(chart.join("crds/x.yaml"), crd).unwrap();
     let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
-    std::fs::write(chart.join("templates/cm.yaml"), cm).unwrap();
+    common::write_files(
+        &chart,
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: crdc\nversion: 0.1.0\n"),
+            ("crds/x.yaml", crd),
+            ("templates/cm.yaml", cm),
+        ],
+    );
     // As helm v4.1.4 prints it: the CRD file whole, then each manifest.
     pack()
         .args(["template", "r", "--include-crds"])

@@ -115,24 +115,25 @@ fn schema_errors_come_before_template_errors() {
     // values must not hide the schema's finding, as Helm checks values first.
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("strict");
-    std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(
-        chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: strict\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(chart.join("values.yaml"), "replicas: 1\n").unwrap();
-    std::fs::write(
-        chart.join("values.schema.json"),
-        r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        chart.join("templates/cm.yaml"),
-        "{{ if lt (int .Values.replicas) 1 }}{{ fail \"replicas below one\" }}{{ end }}\n\
-         apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
-    )
-    .unwrap();
+    common::write_files(
+        &chart,
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: strict\nversion: 0.1.0\n",
+            ),
+            ("values.yaml", "replicas: 1\n"),
+            (
+                "values.schema.json",
+                r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}}"#,
+            ),
+            (
+                "templates/cm.yaml",
+                "{{ if lt (int .Values.replicas) 1 }}{{ fail \"replicas below one\" }}{{ end }}\n\
+                 apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+            ),
+        ],
+    );
     pack()
         .args(["template", "r"])
         .arg(&chart)

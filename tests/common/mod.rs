@@ -82,6 +82,18 @@ pub fn pack_in(home: &Path) -> assert_cmd::Command {
     c
 }
 
+/// Writes `files` (paths relative to `root`, `/`-separated) with their parent directories:
+/// a small chart for a test.
+pub fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("dir");
+        }
+        std::fs::write(&path, text).expect("write");
+    }
+}
+
 /// Copies a directory tree into `to` (created as needed).
 pub fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).expect("read").flatten() {
